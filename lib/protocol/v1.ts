@@ -1,0 +1,30 @@
+export type V1Header = 'SUCCESS' | 'NOTFOUND' | 'V2_OK' | 'invalid command' | string;
+
+export function encodeV1Request(code: 'GET' | 'KEYS', key?: string): string {
+  return key === undefined ? `${code}\n` : `${code} ${key}\n`;
+}
+
+/** Dot-stuff a value for a V1 SUCCESS reply: the whole reply, header to terminator. */
+export function encodeV1Success(value: string): string {
+  return `SUCCESS\n${value.replace(/(^|\n|\r)\./g, '$1..')}\n.\n`;
+}
+
+/**
+ * Collects the data lines of a V1 SUCCESS reply. Lines are unstuffed and joined with LF;
+ * unlike the C client, leading empty lines are kept.
+ */
+export class V1Body {
+  private lines: string[] = [];
+  done = false;
+
+  /** Feed one line (without LF); returns true when the terminator was seen. */
+  push(line: string): boolean {
+    if (line === '.') return (this.done = true);
+    this.lines.push(line.startsWith('.') ? line.slice(1) : line);
+    return false;
+  }
+
+  value(): string {
+    return this.lines.join('\n');
+  }
+}
