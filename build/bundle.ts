@@ -15,6 +15,10 @@ async function main(): Promise<void> {
       target: 'node20',
       format: 'cjs',
       legalComments: 'none',
+      alias: {
+        'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
+        'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
+      },
       logLevel: 'warning',
     });
     console.log(`bundle: dist/node/${tool}.cjs`);
