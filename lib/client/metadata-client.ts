@@ -1,0 +1,156 @@
+import { encodeV1Request, V1Body } from '../protocol/v1';
+import { encodeRequest, newRequestId, parseFrame } from '../protocol/v2';
+import { ChannelClosedError, ReadTimeoutError } from '../transport/line-channel';
+import { PermanentError, TransientError, type Transport, type TransportOpener } from '../transport/transport';
+
+export type Reply =
+  | { kind: 'success'; value: Buffer }
+  | { kind: 'notfound' }
+  | { kind: 'failure'; message: string }
+  /** The host answered `invalid command`, or is V1-only and the operation needs V2. */
+  | { kind: 'unsupported' };
+
+export type Operation =
+  | { code: 'GET'; key: string }
+  | { code: 'KEYS' }
+  | { code: 'PUT'; key: string; value: Buffer }
+  | { code: 'DELETE'; key: string };
+
+/** The total time budget ran out; `reason` is the last thing that went wrong. */
+export class BudgetExhaustedError extends Error {
+  constructor(readonly seconds: number, readonly reason: string) {
+    super(`timed out after ${seconds} s: ${reason}`);
+  }
+}
+
+export interface ClientOptions {
+  open: TransportOpener;
+  /** Total budget for everything, including retries (Date.now() ms). */
+  deadline: number;
+  budgetSeconds: number;
+  /** Progress notes such as `receive timeout, resetting protocol...`. */
+  log?: (line: string) => void;
+}
+
+const RESET_WAIT_MS = 2000;
+const V1_WAIT_MS = 6000;
+const V2_WAIT_MS = 45000;
+const RETRY_PAUSE_MS = [50, 200, 500, 1000];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One metadata session as mdata-client runs it: open, reset with an empty line, negotiate V2,
+ * then requests. Timeouts and lost connections lead to a new session and a resend with a new
+ * request id, until the budget runs out.
+ */
+export class MetadataClient {
+  private transport: Transport | null = null;
+  private version: 1 | 2 = 2;
+  private retries = 0;
+
+  constructor(private readonly options: ClientOptions) {}
+
+  get protocolVersion(): 1 | 2 {
+    return this.version;
+  }
+
+  private waitUntil(ms: number): number {
+    return Math.min(Date.now() + ms, this.options.deadline);
+  }
+
+  private async pause(reason: string): Promise<void> {
+    const ms = RETRY_PAUSE_MS[Math.min(this.retries++, RETRY_PAUSE_MS.length - 1)];
+    if (Date.now() + ms >= this.options.deadline) throw new BudgetExhaustedError(this.options.budgetSeconds, reason);
+    await sleep(ms);
+  }
+
+  /** Opens, resets and negotiates, retrying transient failures within the budget. */
+  async start(): Promise<void> {
+    for (;;) {
+      await this.close();
+      try {
+        this.transport = await this.options.open(this.options.deadline);
+        await this.reset(this.transport);
+        this.version = await this.negotiate(this.transport);
+        return;
+      } catch (err) {
+        if (err instanceof PermanentError) throw err;
+        await this.pause(reasonOf(err));
+      }
+    }
+  }
+
+  private async reset(t: Transport): Promise<void> {
+    await t.discardInput();
+    await t.write('\n');
+    const until = this.waitUntil(RESET_WAIT_MS);
+    // Anything before our `invalid command` is a stale reply meant for someone else.
+    while ((await t.input.readLine(until)) !== 'invalid command');
+  }
+
+  private async negotiate(t: Transport): Promise<1 | 2> {
+    await t.write('NEGOTIATE V2\n');
+    const until = this.waitUntil(V1_WAIT_MS);
+    for (;;) {
+      const line = await t.input.readLine(until);
+      if (line === 'V2_OK') return 2;
+      if (line === 'invalid command' || line.startsWith('V2 ')) continue;
+      return 1;
+    }
+  }
+
+  /** Runs one operation; resets and resends on a timeout or a lost connection. */
+  async request(op: Operation): Promise<Reply> {
+    if (!this.transport) await this.start();
+    for (;;) {
+      const t = this.transport as Transport;
+      try {
+        if (this.version === 1) return await this.exchangeV1(t, op);
+        return await this.exchangeV2(t, op);
+      } catch (err) {
+        if (!(err instanceof ReadTimeoutError || err instanceof ChannelClosedError || err instanceof TransientError)) throw err;
+        if (Date.now() >= this.options.deadline) throw new BudgetExhaustedError(this.options.budgetSeconds, reasonOf(err));
+        this.options.log?.('receive timeout, resetting protocol...');
+        await this.start();
+      }
+    }
+  }
+
+  private async exchangeV2(t: Transport, op: Operation): Promise<Reply> {
+    const reqid = newRequestId();
+    const key = op.code === 'KEYS' ? undefined : op.key;
+    await t.write(encodeRequest(op.code, reqid, key, op.code === 'PUT' ? op.value : undefined));
+    const until = this.waitUntil(V2_WAIT_MS);
+    for (;;) {
+      const frame = parseFrame(await t.input.readLine(until));
+      if (!frame || frame.reqid !== reqid) continue;
+      if (frame.code === 'SUCCESS') return { kind: 'success', value: frame.payload ?? Buffer.alloc(0) };
+      if (frame.code === 'NOTFOUND') return { kind: 'notfound' };
+      return { kind: 'failure', message: frame.payload?.toString('utf8') ?? '' };
+    }
+  }
+
+  private async exchangeV1(t: Transport, op: Operation): Promise<Reply> {
+    if (op.code === 'PUT' || op.code === 'DELETE') return { kind: 'unsupported' };
+    await t.write(op.code === 'GET' ? encodeV1Request('GET', op.key) : encodeV1Request('KEYS'));
+    const until = this.waitUntil(V1_WAIT_MS);
+    const header = await t.input.readLine(until);
+    if (header === 'NOTFOUND') return { kind: 'notfound' };
+    if (header === 'invalid command') return { kind: 'unsupported' };
+    if (header !== 'SUCCESS') return { kind: 'failure', message: header };
+    const body = new V1Body();
+    while (!body.push(await t.input.readLine(until)));
+    return { kind: 'success', value: Buffer.from(body.value(), 'latin1') };
+  }
+
+  async close(): Promise<void> {
+    const t = this.transport;
+    this.transport = null;
+    await t?.close();
+  }
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import type { SerialPort } from 'serialport';
+import { acquireDeviceLock, LockTimeoutError, type DeviceLock } from './device-lock';
+import { LineChannel } from './line-channel';
+import { PermanentError, TransientError, type Transport, type TransportOpener } from './transport';
+
+class SerialTransport implements Transport {
+  readonly input: LineChannel;
+
+  constructor(private readonly port: SerialPort, private readonly lock: DeviceLock, readonly description: string) {
+    this.input = new LineChannel(port);
+  }
+
+  write(data: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.port.write(Buffer.from(data, 'latin1'), (err) => {
+        if (err) return reject(new TransientError(err.message));
+        this.port.drain((e) => (e ? reject(new TransientError(e.message)) : resolve()));
+      });
+    });
+  }
+
+  discardInput(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.port.flush((err) => {
+        if (err) return reject(new TransientError('Failed to flush serial port before use.'));
+        this.input.discard();
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.port.isOpen) await new Promise<void>((resolve) => this.port.close(() => resolve()));
+    this.lock.release();
+  }
+}
+
+function openPort(SerialPortClass: typeof SerialPort, path: string): Promise<SerialPort> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPortClass({ path, baudRate: 9600, autoOpen: false, lock: false, hupcl: false });
+    port.open((err) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/**
+ * The second serial port of a KVM/bhyve guest. On Linux a POSIX fcntl write lock on the device
+ * excludes mdata-client, cloud-init and our other clients; on Windows the open itself is exclusive.
+ */
+export function serialOpener(path: string): TransportOpener {
+  return async (deadline) => {
+    if (process.platform !== 'win32' && !existsSync(path)) throw new PermanentError('Could not open serial device.');
+    const { SerialPort: SerialPortClass } = await import('serialport');
+    let lock: DeviceLock;
+    try {
+      lock = await acquireDeviceLock(path, deadline);
+    } catch (err) {
+      if (err instanceof LockTimeoutError) throw new TransientError(`Could not lock serial device (${path} is held by another process).`);
+      throw new PermanentError('Could not open serial device.');
+    }
+    try {
+      return new SerialTransport(await openPort(SerialPortClass, path), lock, path);
+    } catch (err) {
+      lock.release();
+      const text = err instanceof Error ? err.message : String(err);
+      if (/no such file|permission denied|not found|cannot find/i.test(text)) throw new PermanentError('Could not open serial device.');
+      throw new TransientError(`Could not open serial device: ${text}`);
+    }
+  };
+}

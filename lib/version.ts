@@ -1,0 +1,7 @@
+import pkg from '../package.json';
+
+declare const SDC_BUILD_COMMIT: string | undefined;
+
+export const VERSION: string = pkg.version;
+/** The source commit, set by the build; `unknown` when run from sources. */
+export const COMMIT: string = typeof SDC_BUILD_COMMIT === 'string' ? SDC_BUILD_COMMIT : 'unknown';
