@@ -35,6 +35,7 @@ export interface ClientOptions {
 const RESET_WAIT_MS = 2000;
 const V1_WAIT_MS = 6000;
 const V2_WAIT_MS = 45000;
+const MIN_WAIT_MS = 100;
 const RETRY_PAUSE_MS = [50, 200, 500, 1000];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,8 +56,10 @@ export class MetadataClient {
     return this.version;
   }
 
+  /** A wait of at most `ms`, and at most half the budget left, so a reset and resend still fit. */
   private waitUntil(ms: number): number {
-    return Math.min(Date.now() + ms, this.options.deadline);
+    const now = Date.now();
+    return Math.min(now + Math.min(ms, Math.max((this.options.deadline - now) / 2, MIN_WAIT_MS)), this.options.deadline);
   }
 
   private async pause(reason: string): Promise<void> {

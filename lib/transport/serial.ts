@@ -56,7 +56,9 @@ export function serialOpener(path: string): TransportOpener {
       lock = await acquireDeviceLock(path, deadline);
     } catch (err) {
       if (err instanceof LockTimeoutError) throw new TransientError(`Could not lock serial device (${path} is held by another process).`);
-      throw new PermanentError('Could not open serial device.');
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') throw new PermanentError('Could not open serial device.');
+      throw new PermanentError(`Could not lock serial device: ${(err as Error).message}`);
     }
     try {
       return new SerialTransport(await openPort(SerialPortClass, path), lock, path);

@@ -1,0 +1,88 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeBase64Lenient } from '../../lib/protocol/base64';
+import { encodeFrame } from '../../lib/protocol/v2';
+import { encodeV1Success } from '../../lib/protocol/v1';
+
+export interface FrameRequest {
+  reqid: string;
+  code: string;
+  payload: string;
+}
+
+/** How the host answers one V2 request; `null` keeps silent. The default is a correct reply. */
+export type FrameResponder = (req: FrameRequest, correct: string, socket: Socket, count: number) => string | null;
+
+export interface ScriptedHostOptions {
+  values?: Record<string, string>;
+  v1Only?: boolean;
+  silent?: boolean;
+  respond?: FrameResponder;
+}
+
+/**
+ * A misbehaving metadata host for the client fault matrix, on a real unix socket. It speaks the
+ * protocol well enough to answer, and the responder injects the faults a real host or line can have.
+ */
+export class ScriptedHost {
+  readonly dir = mkdtempSync(join(tmpdir(), 'mdata-host-'));
+  readonly path = join(this.dir, 'metadata.sock');
+  requests = 0;
+  connections = 0;
+  private server: Server;
+
+  constructor(private readonly options: ScriptedHostOptions) {
+    this.server = createServer((socket) => this.serve(socket));
+  }
+
+  listen(): Promise<this> {
+    return new Promise((resolve) => this.server.listen(this.path, () => resolve(this)));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        rmSync(this.dir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
+  }
+
+  private serve(socket: Socket): void {
+    this.connections++;
+    socket.on('error', () => undefined);
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      const lines = (buffered + chunk.toString('latin1')).split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.answer(line.trimEnd(), socket);
+    });
+  }
+
+  private answer(line: string, socket: Socket): void {
+    if (this.options.silent) return;
+    const values = this.options.values ?? {};
+    if (line === '') return void socket.write('invalid command\n');
+    if (line === 'NEGOTIATE V2') return void socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
+    const [cmd, ...rest] = line.split(' ');
+    if (cmd === 'GET') {
+      const key = rest.join(' ');
+      return void socket.write(key in values ? encodeV1Success(values[key]) : 'NOTFOUND\n');
+    }
+    if (cmd === 'KEYS') return void socket.write(encodeV1Success(Object.keys(values).join('\n')));
+    if (cmd !== 'V2' || this.options.v1Only) return void socket.write('FAILURE\n');
+    const [, , reqid, code, payload = ''] = rest;
+    const req = { reqid, code, payload: decodeBase64Lenient(payload).toString('utf8') };
+    this.requests++;
+    const reply = (this.options.respond ?? ((_r, correct) => correct))(req, correctReply(req, values), socket, this.requests);
+    if (reply !== null) socket.write(reply);
+  }
+}
+
+function correctReply(req: FrameRequest, values: Record<string, string>): string {
+  if (req.code === 'GET') return req.payload in values ? encodeFrame(req.reqid, 'SUCCESS', values[req.payload]) : encodeFrame(req.reqid, 'NOTFOUND');
+  if (req.code === 'KEYS') return encodeFrame(req.reqid, 'SUCCESS', Object.keys(values).join('\n'));
+  return encodeFrame(req.reqid, 'SUCCESS', 'OK');
+}
