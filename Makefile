@@ -9,13 +9,16 @@ all: install build
 install:
 	npm ci --no-audit --no-fund
 
-build: bundles native
+build: bundles native executables
 
 bundles:
 	$(TSNODE) build/bundle.ts
 
 native:
 	$(TSNODE) build/native.ts
+
+executables: native
+	$(TSNODE) build/sea.ts
 
 typecheck:
 	node_modules/.bin/tsc -p tsconfig.json

