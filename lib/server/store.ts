@@ -1,0 +1,83 @@
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic, SerialQueue } from './persist';
+import { isObject, Json, JsonObject, MetadataMap, VmView } from './vm-object';
+
+/** A bad `--metadata` or `--vm` file: the tool exits 2 with this one-line message. */
+export class InputError extends Error {}
+
+async function readJsonObject(path: string): Promise<JsonObject> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: Json;
+  try {
+    value = JSON.parse(text) as Json;
+  } catch (err) {
+    throw new InputError(`${path}: invalid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(value)) throw new InputError(`${path}: not a JSON object`);
+  for (const map of ['customer_metadata', 'internal_metadata']) {
+    if (map in value && !isObject(value[map])) throw new InputError(`${path}: ${map} is not an object`);
+  }
+  const namespaces = value.internal_metadata_namespaces;
+  if (namespaces !== undefined && !(Array.isArray(namespaces) && namespaces.every((ns) => typeof ns === 'string'))) {
+    throw new InputError(`${path}: internal_metadata_namespaces is not an array of strings`);
+  }
+  return value;
+}
+
+/**
+ * One VM's metadata: the metadata file (rewritten on PUT and DELETE) and the optional,
+ * read-only VM object the `sdc:` keys come from.
+ */
+export class MetadataStore {
+  private readonly writes = new SerialQueue();
+
+  private constructor(
+    readonly path: string,
+    private doc: JsonObject,
+    private readonly vm: JsonObject,
+    private readonly mode: number,
+  ) {}
+
+  static async load(metadataPath: string, vmPath?: string): Promise<MetadataStore> {
+    const doc = await readJsonObject(metadataPath);
+    const vm = vmPath === undefined ? {} : await readJsonObject(vmPath);
+    const mode = (await stat(metadataPath)).mode & 0o777;
+    return new MetadataStore(metadataPath, doc, vm, mode);
+  }
+
+  /** The metadata file's maps win over the same maps in the VM object. */
+  view(): VmView {
+    const pick = (key: string) => this.doc[key] ?? this.vm[key];
+    return {
+      vm: this.vm,
+      customer_metadata: pick('customer_metadata') as JsonObject | undefined,
+      internal_metadata: pick('internal_metadata') as JsonObject | undefined,
+      internal_metadata_namespaces: pick('internal_metadata_namespaces') as string[] | undefined,
+    };
+  }
+
+  /** Set (value is a string) or remove (value is null) one key, and persist before resolving. */
+  update(map: MetadataMap, key: string, value: string | null): Promise<void> {
+    return this.writes.run(async () => {
+      const values: JsonObject = { ...(this.view()[map] ?? {}) };
+      if (value === null) {
+        delete values[key];
+      } else {
+        Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      const next = { ...this.doc, [map]: values };
+      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`, this.mode);
+      this.doc = next;
+    });
+  }
+
+  /** Resolves when every update queued so far is on disk (or failed). */
+  idle(): Promise<void> {
+    return this.writes.idle();
+  }
+}

@@ -1,0 +1,139 @@
+import type { ToolMain } from './run';
+import { COMMIT, VERSION } from '../version';
+import { InputError, MetadataStore } from '../server/store';
+import { connectToChardev, DEFAULT_MAX_LINE, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
+
+const USAGE = 'usage: mdata-server (--socket PATH | --connect PATH) --metadata FILE [--vm FILE] [options]\n' +
+  '       mdata-server --zones-root DIR [options]';
+
+const HELP = `${USAGE}
+
+Plays the SmartOS host metadata agent (protocol V1 and V2) for one VM or many.
+
+Modes (exactly one):
+  --socket PATH      listen on a unix socket; every connection is a session (like a zone socket)
+  --connect PATH     connect to a QEMU/bhyve chardev unix socket; reconnect when it goes away
+  --zones-root DIR   serve DIR/<zone>/config/metadata.json (+ optional config/vm.json)
+                     at DIR/<zone>/metadata.sock, one store per zone
+
+Inputs:
+  --metadata FILE    customer_metadata, internal_metadata, internal_metadata_namespaces;
+                     PUT and DELETE rewrite this file atomically
+  --vm FILE          vmadm get-style VM object; sdc:* keys come from it
+
+Options:
+  --max-line BYTES   longest request line (default ${DEFAULT_MAX_LINE}); longer ones get FAILURE
+  --quiet            do not log per-request errors
+  --help             show this help
+  --version          show the version
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad input file or cannot listen, 3 usage.
+`;
+
+const EXIT_OK = 0;
+const EXIT_INPUT = 2;
+const EXIT_USAGE = 3;
+
+interface Config {
+  mode: 'socket' | 'connect' | 'zones-root';
+  target: string;
+  metadata?: string;
+  vm?: string;
+  maxLine: number;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+const VALUE_OPTIONS = ['--socket', '--connect', '--zones-root', '--metadata', '--vm', '--max-line'];
+
+function parseArgs(args: string[]): Config | 'help' | 'version' {
+  const values = new Map<string, string>();
+  let quiet = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--version') return 'version';
+    if (arg === '--quiet') {
+      quiet = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (!VALUE_OPTIONS.includes(name)) throw new UsageError(`unknown option ${arg}`);
+    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
+    if (values.has(name)) throw new UsageError(`${name} given twice`);
+    values.set(name, value);
+  }
+  const modes = (['socket', 'connect', 'zones-root'] as const).filter((m) => values.has(`--${m}`));
+  if (modes.length !== 1) throw new UsageError('give exactly one of --socket, --connect, --zones-root');
+  const mode = modes[0];
+  const metadata = values.get('--metadata');
+  const vm = values.get('--vm');
+  if (mode === 'zones-root' && (metadata || vm)) throw new UsageError('--zones-root takes its files from the zone directories; drop --metadata and --vm');
+  if (mode !== 'zones-root' && !metadata) throw new UsageError(`--${mode} needs --metadata FILE`);
+  const maxLineText = values.get('--max-line') ?? String(DEFAULT_MAX_LINE);
+  if (!/^[1-9][0-9]*$/.test(maxLineText) || Number(maxLineText) > 2 ** 30) {
+    throw new UsageError(`--max-line must be a whole number of bytes from 1 to ${2 ** 30}`);
+  }
+  return { mode, target: values.get(`--${mode}`)!, metadata, vm, maxLine: Number(maxLineText), quiet };
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export const main: ToolMain = async (args) => {
+  const say = (message: string) => void process.stderr.write(`mdata-server: ${message}\n`);
+  let config: Config | 'help' | 'version';
+  try {
+    config = parseArgs(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    say(err.message);
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  if (config === 'help') {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (config === 'version') {
+    process.stdout.write(`mdata-server ${VERSION} (${COMMIT})\n`);
+    return EXIT_OK;
+  }
+
+  const options: ServerOptions = { maxLine: config.maxLine, log: config.quiet ? () => undefined : say, status: say };
+  const signal = waitForSignal();
+  let service: Service;
+  try {
+    if (config.mode === 'zones-root') {
+      const served = await serveZones(config.target, options);
+      service = served.service;
+      say(`serving ${served.zones.length} zones under ${config.target}: ${served.zones.join(' ')}`);
+    } else {
+      const store = await MetadataStore.load(config.metadata!, config.vm);
+      if (config.mode === 'socket') {
+        service = await listenOnSocket(config.target, store, options);
+        say(`listening on ${config.target}`);
+      } else {
+        service = connectToChardev(config.target, store, options);
+      }
+    }
+  } catch (err) {
+    say(err instanceof InputError ? err.message : `${config.target}: ${(err as Error).message}`);
+    return EXIT_INPUT;
+  }
+  say(`stopping on ${await signal}`);
+  await service.close();
+  return EXIT_OK;
+};
