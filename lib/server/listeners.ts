@@ -64,12 +64,14 @@ export class LineSplitter {
 
 /**
  * One connection: lines are answered one at a time, in order. Reading pauses while many lines
- * are queued or the peer does not read its answers, so memory stays bounded.
+ * are queued or the peer does not read its answers, so memory stays bounded. When the peer
+ * shuts down its side, the pending answers are still sent before the connection is ended.
  */
 class Session {
   private readonly queue: Array<() => Promise<string | null>> = [];
   private busy = false;
   private closed = false;
+  private peerEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -87,6 +89,10 @@ class Session {
     );
     socket.on('data', (data: Buffer) => splitter.push(data));
     socket.on('error', (err) => log(`connection error: ${err.message}`));
+    socket.on('end', () => {
+      this.peerEnded = true;
+      void this.pump();
+    });
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
@@ -110,7 +116,9 @@ class Session {
       if (reply !== null && !this.closed && !this.socket.write(reply)) await drainedOrClosed(this.socket);
     }
     this.busy = false;
-    if (!this.closed) this.socket.resume();
+    if (this.closed) return;
+    if (this.peerEnded) this.socket.end();
+    else this.socket.resume();
   }
 }
 
@@ -138,7 +146,7 @@ async function removeStaleSocket(path: string): Promise<void> {
 export async function listenOnSocket(path: string, store: MetadataStore, options: ServerOptions): Promise<Service> {
   await removeStaleSocket(path);
   const connections = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     new Session(socket, store, options);
@@ -176,7 +184,7 @@ export function connectToChardev(path: string, store: MetadataStore, options: Se
   const attempt = () => {
     timer = null;
     let connected = false;
-    const current = createConnection(path);
+    const current = createConnection({ path, allowHalfOpen: true });
     socket = current;
     current.on('connect', () => {
       connected = true;
