@@ -20,6 +20,8 @@ export interface ScriptedHostOptions {
   v1Only?: boolean;
   silent?: boolean;
   respond?: FrameResponder;
+  /** Sent as soon as a connection opens, before any request: stale bytes on the line. */
+  onConnect?: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export class ScriptedHost {
   private serve(socket: Socket): void {
     this.connections++;
     socket.on('error', () => undefined);
+    if (this.options.onConnect) socket.write(this.options.onConnect);
     let buffered = '';
     socket.on('data', (chunk) => {
       const lines = (buffered + chunk.toString('latin1')).split('\n');
