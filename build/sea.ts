@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     target: 'node22',
     format: 'cjs',
     legalComments: 'none',
-    define: { SDC_GUEST_COMMIT: JSON.stringify(commit) },
+    define: { SDC_BUILD_COMMIT: JSON.stringify(commit) },
     alias: {
       'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
       'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
