@@ -1,15 +1,19 @@
 # sdc-vm-tools. `make all` installs, builds and packs; `make test` runs every test.
 TSNODE := node -r tsm
-UVU := node_modules/.bin/uvu
 
-.PHONY: all install build bundles native executables test typecheck bench clean
+.PHONY: all system-packages install build bundles native executables test typecheck bench clean
 
-all: install build
+all: system-packages install build
 
-install:
+system-packages:
+	sh build/install-debian-packages.sh
+
+install: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-build: bundles native executables
+build: install bundles native executables
 
 bundles:
 	$(TSNODE) build/bundle.ts
@@ -23,8 +27,8 @@ executables: native
 typecheck:
 	node_modules/.bin/tsc -p tsconfig.json
 
-test: build typecheck
-	$(UVU) -r tsm test '\.test\.ts$$'
+test: system-packages build typecheck
+	bash test/run-all.sh
 
 bench: build
 	for b in bench/*.ts; do $(TSNODE) $$b || exit 1; done
