@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import pkg from '../package.json';
+import { bundleCommand, repoRoot, runTool } from './support/run-tool';
+
+const TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
+
+test('--help describes usage, the timeout and the exit codes', async () => {
+  for (const tool of TOOLS) {
+    const r = await runTool(bundleCommand, tool, ['--help']);
+    assert.is(r.code, 0);
+    const text = r.stdout.toString();
+    assert.match(text, `Usage: ${tool} [--timeout SECONDS]`);
+    assert.match(text, 'default 60; env MDATA_TIMEOUT');
+    assert.match(text, '10 timed out');
+  }
+});
+
+test('--version prints the package version', async () => {
+  for (const tool of TOOLS) {
+    const r = await runTool(bundleCommand, tool, ['--version']);
+    assert.is(r.code, 0);
+    assert.match(r.stdout.toString(), new RegExp(`^${tool} ${pkg.version.replace(/\./g, '\\.')} \\(\\S+\\)\\n$`));
+  }
+});
+
+test('a bad timeout is a usage error', async () => {
+  for (const args of [['--timeout', 'soon', 'k'], ['--timeout=0', 'k'], ['--timeout']]) {
+    const r = await runTool(bundleCommand, 'mdata-get', args);
+    assert.is(r.code, 3, args.join(' '));
+  }
+  const env = await runTool(bundleCommand, 'mdata-get', ['k'], { env: { MDATA_TIMEOUT: '-1' } });
+  assert.is(env.code, 3);
+  assert.is(env.stderr, "mdata-get: MDATA_TIMEOUT must be a positive number of seconds, got '-1'\n");
+});
+
+test('-- lets a key start with two dashes', async () => {
+  const r = await runTool(bundleCommand, 'mdata-get', ['--timeout', '0.5', '--', '--help'], { env: { MDATA_SOCKET: '/nonexistent' } });
+  assert.is(r.code, 10);
+});
+
+test('mdata-put refuses a terminal as stdin', () => {
+  const script = [
+    'import os, pty, subprocess, sys',
+    'master, slave = pty.openpty()',
+    'r = subprocess.run(sys.argv[1:], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)',
+    'sys.stdout.write("%d|%s" % (r.returncode, r.stderr.decode()))',
+  ].join('\n');
+  const { file, args } = bundleCommand('mdata-put');
+  const r = spawnSync('python3', ['-c', script, file, ...args, 'key'], { cwd: repoRoot, env: { ...process.env, MDATA_SOCKET: join(repoRoot, 'nonexistent.sock') } });
+  assert.is(r.stdout.toString(), '2|ERROR: either specify the metadata value as the second command-line argument, or pipe content to stdin.\n');
+});
+
+test.run();
