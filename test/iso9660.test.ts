@@ -27,6 +27,8 @@ const files: Record<string, { data: Buffer; mode: number }> = {
   'zero.bin': { data: Buffer.alloc(0), mode: 0o644 },
   'collision-one.txt': { data: Buffer.from('one\n'), mode: 0o644 },
   'collision-two.txt': { data: Buffer.from('two\n'), mode: 0o644 },
+  // Enough records that the directory extents span several sectors.
+  ...Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`drivers/virtio driver file ${i}.inf`, { data: Buffer.from(`${i}\n`), mode: 0o644 }])),
 };
 const HARDLINK = 'linux/usr/sbin/mdata-get-hardlink';
 const symlinks: Record<string, string> = {
@@ -36,7 +38,7 @@ const symlinks: Record<string, string> = {
 };
 const fileData = (path: string) => files[path === HARDLINK ? 'linux/usr/sbin/mdata-get' : path].data;
 const allFiles = [...Object.keys(files), HARDLINK];
-const allDirs = ['deep', 'empty', 'linux', 'linux/lib', 'linux/lib/smartdc', 'linux/usr', 'linux/usr/sbin', 'windows', 'windows/Program Files',
+const allDirs = ['deep', 'drivers', 'empty', 'linux', 'linux/lib', 'linux/lib/smartdc', 'linux/usr', 'linux/usr/sbin', 'windows', 'windows/Program Files',
   ...DEEP.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')).slice(1)];
 
 function entries(): IsoWriteEntry[] {

@@ -13,7 +13,6 @@ export const DESCRIPTOR_SUPPLEMENTARY = 2;
 export const DESCRIPTOR_TERMINATOR = 255;
 export const JOLIET_ESCAPES = ['%/@', '%/C', '%/E'];
 
-export const FLAG_HIDDEN = 0x01;
 export const FLAG_DIRECTORY = 0x02;
 export const FLAG_MULTI_EXTENT = 0x80;
 

@@ -136,12 +136,12 @@ function buildTree(entries: IsoWriteEntry[]): { root: Node; files: FileData[] } 
     if (entry.type === 'dir') {
       const dir = existing ?? newNode(name, 'dir', parent);
       if (dir.kind !== 'dir') throw new Error(`${entry.path}: already added as a ${dir.kind}`);
-      dir.mode = entry.mode ?? 0o755;
+      dir.mode = (entry.mode ?? 0o755) & 0o7777;
       continue;
     }
     if (existing) throw new Error(`${entry.path}: already added as a ${existing.kind}`);
     if (entry.type === 'file') {
-      const data = { path: key, source: entry.source, mode: entry.mode ?? 0o644, size: 0, links: 1, lba: 0 };
+      const data = { path: key, source: entry.source, mode: (entry.mode ?? 0o644) & 0o7777, size: 0, links: 1, lba: 0 };
       newNode(name, 'file', parent).data = data;
       files.push(data);
     } else if (entry.type === 'symlink') {
