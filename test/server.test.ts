@@ -115,11 +115,11 @@ class Client {
     return this.received;
   }
 
-  /** Send a request and return exactly `expected.length` bytes of reply (or what came before the timeout). */
-  async ask(request: string | Buffer, expectedLength: number): Promise<string> {
+  /** Send a request and return as many bytes of reply as `expected` has (or what came before the timeout). */
+  async ask(request: string | Buffer, expected: string): Promise<string> {
     const start = this.received.length;
     this.send(request);
-    await this.until((text) => text.length - start >= expectedLength);
+    await this.until((text) => text.length - start >= expected.length);
     const reply = this.received.slice(start);
     this.received = this.received.slice(0, start);
     return reply;
@@ -143,7 +143,7 @@ test('start a server on a unix socket', async () => {
 test('spec §9 agent vectors, byte-exact, on one connection', async () => {
   const client = await Client.connect(sharedSocket);
   for (const [what, request, response] of [...READ_ONLY_V2, ...V1]) {
-    assert.is(await client.ask(request, response.length), response, what);
+    assert.is(await client.ask(request, response), response, what);
   }
   client.close();
 });
@@ -151,18 +151,18 @@ test('spec §9 agent vectors, byte-exact, on one connection', async () => {
 test('§9.2 requests captured from the C client', async () => {
   const client = await Client.connect(sharedSocket);
   const uuid = encodeFrame('454f018a', 'SUCCESS', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f');
-  assert.is(await client.ask('V2 25 7955bca4 454f018a GET c2RjOnV1aWQ=\n', uuid.length), uuid);
+  assert.is(await client.ask('V2 25 7955bca4 454f018a GET c2RjOnV1aWQ=\n', uuid), uuid);
   const keys = encodeFrame('a7eddf0d', 'SUCCESS', 'user-script\nroot_authorized_keys\ndotty\nnum\nempty\nroot_pw\ndocker:cmd');
-  assert.is(await client.ask('V2 13 0bbccc68 a7eddf0d KEYS\n', keys.length), keys);
+  assert.is(await client.ask('V2 13 0bbccc68 a7eddf0d KEYS\n', keys), keys);
   const routes = encodeFrame('d2a2a4ca', 'SUCCESS', JSON.stringify(JSON.parse(Buffer.from(READ_ONLY_V2[13][2].split(' ')[5], 'base64').toString())));
-  assert.is(await client.ask('V2 29 ae9f5912 d2a2a4ca GET c2RjOnJvdXRlcw==\n', routes.length), routes);
+  assert.is(await client.ask('V2 29 ae9f5912 d2a2a4ca GET c2RjOnJvdXRlcw==\n', routes), routes);
   client.close();
 });
 
 test('§9.3 malformed frames get no response (the next probe line is answered first)', async () => {
   const client = await Client.connect(sharedSocket);
   for (const frame of DROPPED_FRAMES) {
-    assert.is(await client.ask(`${frame}\n`, 'invalid command\n'.length), 'invalid command\n', frame);
+    assert.is(await client.ask(`${frame}\n`, 'invalid command\n'), 'invalid command\n', frame);
   }
   client.close();
 });
@@ -170,15 +170,15 @@ test('§9.3 malformed frames get no response (the next probe line is answered fi
 test('§6.5 rows over the socket: V2 lower-case code, undecodable and unpadded payloads, two requests in one write', async () => {
   const client = await Client.connect(sharedSocket);
   const lower = encodeFrame('00000002', 'FAILURE', 'Unknown command get');
-  assert.is(await client.ask(frame('00000002 get bnVt'), lower.length), lower);
+  assert.is(await client.ask(frame('00000002 get bnVt'), lower), lower);
   const invalid = encodeFrame('00000003', 'FAILURE', 'Invalid GET Request');
-  assert.is(await client.ask(frame('00000003 GET !!!!'), invalid.length), invalid);
+  assert.is(await client.ask(frame('00000003 GET !!!!'), invalid), invalid);
   const unpadded = encodeFrame('00000004', 'SUCCESS', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f');
-  assert.is(await client.ask(frame('00000004 GET c2RjOnV1aWQ'), unpadded.length), unpadded);
+  assert.is(await client.ask(frame('00000004 GET c2RjOnV1aWQ'), unpadded), unpadded);
   const both = 'SUCCESS\n42\n.\n' + encodeFrame('00000005', 'SUCCESS', '42');
-  assert.is(await client.ask('GET num\n' + frame('00000005 GET bnVt'), both.length), both);
+  assert.is(await client.ask('GET num\n' + frame('00000005 GET bnVt'), both), both);
   const crlf = encodeFrame('00000006', 'SUCCESS', '42');
-  assert.is(await client.ask(frame('00000006 GET bnVt').replace('\n', '\r\n'), crlf.length), crlf);
+  assert.is(await client.ask(frame('00000006 GET bnVt').replace('\n', '\r\n'), crlf), crlf);
   client.close();
 });
 
@@ -211,7 +211,7 @@ test('100 concurrent clients all get correct answers', async () => {
       const reqid = (0x1000 + i).toString(16).padStart(8, '0');
       const expected = encodeFrame(reqid, 'SUCCESS', '#!/bin/sh\necho hi\n');
       const replies: string[] = [];
-      for (let n = 0; n < 5; n++) replies.push(await client.ask(encodeRequest('GET', reqid, 'user-script'), expected.length));
+      for (let n = 0; n < 5; n++) replies.push(await client.ask(encodeRequest('GET', reqid, 'user-script'), expected));
       client.close();
       return replies.every((r) => r === expected);
     }),
@@ -231,30 +231,30 @@ test('PUT and DELETE are on disk before the reply (spec vectors #10-#13)', async
   const customer = () => JSON.parse(readFileSync(seed.metadata, 'utf8')).customer_metadata;
   const internal = () => JSON.parse(readFileSync(seed.metadata, 'utf8')).internal_metadata;
 
-  assert.is(await client.ask(PUT_THEN_DELETE[0][1], PUT_THEN_DELETE[0][2].length), PUT_THEN_DELETE[0][2]);
+  assert.is(await client.ask(PUT_THEN_DELETE[0][1], PUT_THEN_DELETE[0][2]), PUT_THEN_DELETE[0][2]);
   assert.is(customer().foo, 'bar');
-  assert.is(await client.ask('GET foo\n', 14), 'SUCCESS\nbar\n.\n');
-  assert.is(await client.ask(PUT_THEN_DELETE[1][1], PUT_THEN_DELETE[1][2].length), PUT_THEN_DELETE[1][2]);
+  assert.is(await client.ask('GET foo\n', 'SUCCESS\nbar\n.\n'), 'SUCCESS\nbar\n.\n');
+  assert.is(await client.ask(PUT_THEN_DELETE[1][1], PUT_THEN_DELETE[1][2]), PUT_THEN_DELETE[1][2]);
   assert.is(customer().foo, undefined);
   assert.is(customer()['user-script'], '#!/bin/sh\necho hi\n');
 
   const ok = (id: string) => encodeFrame(id, 'SUCCESS', 'OK');
-  assert.is(await client.ask(encodeRequest('PUT', '00000001', '  café key  ', 'crème\n'), ok('00000001').length), ok('00000001'));
+  assert.is(await client.ask(encodeRequest('PUT', '00000001', '  café key  ', 'crème\n'), ok('00000001')), ok('00000001'));
   assert.is(customer()['café key'], 'crème\n');
-  assert.is(await client.ask(encodeRequest('PUT', '00000002', 'operator-script', '#!/bin/sh\n'), ok('00000002').length), ok('00000002'));
+  assert.is(await client.ask(encodeRequest('PUT', '00000002', 'operator-script', '#!/bin/sh\n'), ok('00000002')), ok('00000002'));
   assert.is(internal()['operator-script'], '#!/bin/sh\n');
-  assert.is(await client.ask(encodeRequest('PUT', '00000003', 'new_pw', 'pw'), ok('00000003').length), ok('00000003'));
+  assert.is(await client.ask(encodeRequest('PUT', '00000003', 'new_pw', 'pw'), ok('00000003')), ok('00000003'));
   assert.is(internal().new_pw, 'pw');
-  assert.is(await client.ask(frame('00000004 PUT ' + Buffer.from('ZW1wdHk= =').toString('base64')), ok('00000004').length), ok('00000004'));
+  assert.is(await client.ask(frame('00000004 PUT ' + Buffer.from('ZW1wdHk= =').toString('base64')), ok('00000004')), ok('00000004'));
   assert.is(customer().empty, undefined, 'a value that decodes to nothing deletes the key');
   const big = 'x'.repeat(1024 * 1024);
-  assert.is(await client.ask(encodeRequest('PUT', '00000005', 'big', big), ok('00000005').length), ok('00000005'));
+  assert.is(await client.ask(encodeRequest('PUT', '00000005', 'big', big), ok('00000005')), ok('00000005'));
   const bigReply = encodeFrame('00000006', 'SUCCESS', big);
-  assert.is(await client.ask(encodeRequest('GET', '00000006', 'big'), bigReply.length), bigReply);
+  assert.is(await client.ask(encodeRequest('GET', '00000006', 'big'), bigReply), bigReply);
   const put = (key: string) => encodeFrame('00000007', 'FAILURE', `Cannot update the "${key}" Namespace.`);
-  assert.is(await client.ask(encodeRequest('PUT', '00000007', 'docker:x', 'y'), put('docker').length), put('docker'));
+  assert.is(await client.ask(encodeRequest('PUT', '00000007', 'docker:x', 'y'), put('docker')), put('docker'));
   const del = encodeFrame('00000008', 'FAILURE', 'Invalid DELETE Request');
-  assert.is(await client.ask(frame('00000008 DELETE'), del.length), del);
+  assert.is(await client.ask(frame('00000008 DELETE'), del), del);
   client.close();
   assert.is(await stopServer(server), 0);
 });
@@ -266,12 +266,13 @@ test('kill -9 during a PUT storm leaves valid JSON with the old or a newer value
     const clients = await Promise.all(Array.from({ length: 8 }, () => Client.connect(seed.socket)));
     const acked = new Array<number>(clients.length).fill(-1);
     const sent = new Array<number>(clients.length).fill(-1);
+    const ACK = encodeFrame('00000000', 'SUCCESS', 'OK');
     let running = true;
     const storms = clients.map(async (client, i) => {
       for (let n = 0; running; n++) {
         sent[i] = n;
         const reqid = (n % 0xffffff).toString(16).padStart(8, '0');
-        const reply = await client.ask(encodeRequest('PUT', reqid, `k${i}`, `${n}:${'v'.repeat(i * 1000)}`), 37);
+        const reply = await client.ask(encodeRequest('PUT', reqid, `k${i}`, `${n}:${'v'.repeat(i * 1000)}`), ACK);
         if (!parseFrame(reply.replace(/\n$/, ''))) return;
         acked[i] = n;
       }
@@ -298,14 +299,14 @@ test('an over-long line gets FAILURE and the server lives on', async () => {
   const seed = seedDir();
   const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--max-line', '1024']);
   const client = await Client.connect(seed.socket);
-  assert.is(await client.ask('GET ' + 'a'.repeat(5000) + '\n', 8), 'FAILURE\n');
+  assert.is(await client.ask('GET ' + 'a'.repeat(5000) + '\n', 'FAILURE\n'), 'FAILURE\n');
   client.send('GET ' + 'b'.repeat(600));
   client.send('c'.repeat(600));
-  assert.is(await client.ask('d\nGET num\n', 8 + 14), 'FAILURE\nSUCCESS\n42\n.\n');
+  assert.is(await client.ask('d\nGET num\n', 'FAILURE\nSUCCESS\n42\n.\n'), 'FAILURE\nSUCCESS\n42\n.\n');
   const long = encodeRequest('PUT', 'abcdef01', 'k', 'v'.repeat(2000));
   const failure = encodeFrame('abcdef01', 'FAILURE', 'Request line longer than 1024 bytes');
-  assert.is(await client.ask(long, failure.length), failure);
-  assert.is(await client.ask('GET num\n', 14), 'SUCCESS\n42\n.\n');
+  assert.is(await client.ask(long, failure), failure);
+  assert.is(await client.ask('GET num\n', 'SUCCESS\n42\n.\n'), 'SUCCESS\n42\n.\n');
   client.close();
   assert.match(server.stderr(), 'request line longer than 1024 bytes discarded');
   assert.is(await stopServer(server), 0);
@@ -317,12 +318,12 @@ test('a null value answers FAILURE without crashing', async () => {
   writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ customer_metadata: { nothing: null, list: [], n: 0 }, internal_metadata: {} }));
   const server = await startServer(['--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json')]);
   const client = await Client.connect(join(dir, 's.sock'));
-  assert.is(await client.ask('GET nothing\n', 8), 'FAILURE\n');
+  assert.is(await client.ask('GET nothing\n', 'FAILURE\n'), 'FAILURE\n');
   const v2 = encodeFrame('00000001', 'FAILURE');
-  assert.is(await client.ask(encodeRequest('GET', '00000001', 'nothing'), v2.length), v2);
-  assert.is(await client.ask('GET list\n', 8), 'FAILURE\n');
-  assert.is(await client.ask('GET n\n', 13), 'SUCCESS\n0\n.\n');
-  assert.is(await client.ask('GET sdc:uuid\n', 9), 'NOTFOUND\n');
+  assert.is(await client.ask(encodeRequest('GET', '00000001', 'nothing'), v2), v2);
+  assert.is(await client.ask('GET list\n', 'FAILURE\n'), 'FAILURE\n');
+  assert.is(await client.ask('GET n\n', 'SUCCESS\n0\n.\n'), 'SUCCESS\n0\n.\n');
+  assert.is(await client.ask('GET sdc:uuid\n', 'NOTFOUND\n'), 'NOTFOUND\n');
   client.close();
   assert.is(await stopServer(server), 0);
 });
@@ -385,9 +386,9 @@ test('--connect: waits for the chardev socket, serves it, reconnects after it go
   for (let round = 0; round < 2; round++) {
     const { listener, guest } = await listen();
     const client = await within(guest, 5000);
-    assert.is(await client.ask('\n', 16), 'invalid command\n');
+    assert.is(await client.ask('\n', 'invalid command\n'), 'invalid command\n');
     const uuid = READ_ONLY_V2[0];
-    assert.is(await client.ask(uuid[1], uuid[2].length), uuid[2]);
+    assert.is(await client.ask(uuid[1], uuid[2]), uuid[2]);
     client.close();
     await new Promise<void>((r) => listener.close(() => r()));
     rmSync(chardev, { force: true });
@@ -411,18 +412,18 @@ test('--zones-root: each zone sees only its own data; a PUT changes only its own
   assert.match(server.stderr(), 'serving 2 zones');
   const alpha = await Client.connect(join(root, 'alpha', 'metadata.sock'));
   const beta = await Client.connect(join(root, 'beta', 'metadata.sock'));
-  assert.is(await alpha.ask('GET who\n', 16), 'SUCCESS\nalpha\n.\n');
-  assert.is(await beta.ask('GET who\n', 15), 'SUCCESS\nbeta\n.\n');
-  assert.is(await beta.ask('GET only_alpha\n', 9), 'NOTFOUND\n');
-  assert.is(await alpha.ask('GET sdc:uuid\n', 15), 'SUCCESS\naaaa\n.\n');
-  assert.is(await beta.ask('GET sdc:uuid\n', 9), 'NOTFOUND\n');
+  assert.is(await alpha.ask('GET who\n', 'SUCCESS\nalpha\n.\n'), 'SUCCESS\nalpha\n.\n');
+  assert.is(await beta.ask('GET who\n', 'SUCCESS\nbeta\n.\n'), 'SUCCESS\nbeta\n.\n');
+  assert.is(await beta.ask('GET only_alpha\n', 'NOTFOUND\n'), 'NOTFOUND\n');
+  assert.is(await alpha.ask('GET sdc:uuid\n', 'SUCCESS\naaaa\n.\n'), 'SUCCESS\naaaa\n.\n');
+  assert.is(await beta.ask('GET sdc:uuid\n', 'NOTFOUND\n'), 'NOTFOUND\n');
   const betaBefore = readFileSync(join(root, 'beta', 'config', 'metadata.json'), 'utf8');
   const ok = encodeFrame('00000001', 'SUCCESS', 'OK');
-  assert.is(await alpha.ask(encodeRequest('PUT', '00000001', 'who', 'alpha2'), ok.length), ok);
+  assert.is(await alpha.ask(encodeRequest('PUT', '00000001', 'who', 'alpha2'), ok), ok);
   assert.is(JSON.parse(readFileSync(join(root, 'alpha', 'config', 'metadata.json'), 'utf8')).customer_metadata.who, 'alpha2');
   assert.is(readFileSync(join(root, 'beta', 'config', 'metadata.json'), 'utf8'), betaBefore);
-  assert.is(await beta.ask('GET who\n', 15), 'SUCCESS\nbeta\n.\n');
-  assert.is(await beta.ask('KEYS\n', 14), 'SUCCESS\nwho\n.\n');
+  assert.is(await beta.ask('GET who\n', 'SUCCESS\nbeta\n.\n'), 'SUCCESS\nbeta\n.\n');
+  assert.is(await beta.ask('KEYS\n', 'SUCCESS\nwho\n.\n'), 'SUCCESS\nwho\n.\n');
   alpha.close();
   beta.close();
   assert.is(await stopServer(server), 0);
