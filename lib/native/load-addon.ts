@@ -54,7 +54,12 @@ function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exp
     const sub = join(dir, `mdata-native-${uid}-${hash.slice(0, 16)}`);
     const file = join(sub, `${name}.node`);
     try {
-      mkdirSync(sub, { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { recursive: true });
+      try {
+        mkdirSync(sub, { mode: 0o700 }); // not recursive: that reports EROFS as ENOENT
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
       const st = lstatSync(sub);
       if (!st.isDirectory() || (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) {
         throw new Error(`${sub} is not a private directory of this user`);
