@@ -41,6 +41,7 @@ let host: Promise<MetadataHost> | undefined;
 const ptyHost = (): Promise<MetadataHost> =>
   (host ??= new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true));
 
+mkdirSync(join(repoRoot, '.cache'), { recursive: true });
 const scratch = mkdtempSync(join(repoRoot, '.cache', 'test-executables-')); // same filesystem as dist/, for hard links
 
 test.before(() => {
