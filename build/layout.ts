@@ -1,0 +1,34 @@
+/**
+ * What goes into the ISO, zip and tar.gz, and where: the one list the packer reads.
+ * To ship a new file, add a line here (see docs/packaging.md). Order does not matter.
+ *
+ * - `built`: a file from the build output folder (`dist/`, or the packer's `--dist`).
+ * - `source`: a file from the repository.
+ * - `symlink`: a symbolic link (ISO: Rock Ridge; tar). Not in the zip.
+ * - `hardlink`: a second name for the file at that archive path, stored once (ISO: same extent; tar:
+ *   a hard link entry). Not in the zip: the guest installer makes these names.
+ * - `generated`: made by the packer: the VirtIO drivers folder (build/drivers.ts), or SHA256SUMS
+ *   with the sha256 of every stored file.
+ */
+export type LayoutEntry =
+  | { path: string; built: string; mode: number }
+  | { path: string; source: string; mode: number }
+  | { path: string; symlink: string }
+  | { path: string; hardlink: string }
+  | { path: string; generated: 'drivers' | 'sha256sums' };
+
+const LINUX_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
+const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
+
+export const LAYOUT: LayoutEntry[] = [
+  { path: 'README', source: 'build/archive-README.txt', mode: 0o644 },
+  { path: 'SHA256SUMS', generated: 'sha256sums' },
+
+  { path: 'linux/sdc-guest', built: 'linux-x64/sdc-guest', mode: 0o755 },
+  ...LINUX_TOOLS.map((tool) => ({ path: `linux/${tool}`, symlink: 'sdc-guest' })),
+  ...LINUX_TOOLS.map((tool) => ({ path: `linux/man/man8/${tool}.8`, source: `docs/man/${tool}.8`, mode: 0o644 })),
+
+  { path: 'windows/bin/mdata-get.exe', built: 'win-x64/mdata-get.exe', mode: 0o755 },
+  ...WINDOWS_TOOL_NAMES.map((name) => ({ path: `windows/bin/${name}`, hardlink: 'windows/bin/mdata-get.exe' })),
+  { path: 'windows/drivers', generated: 'drivers' },
+];
