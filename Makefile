@@ -1,9 +1,9 @@
 # sdc-vm-tools. `make all` installs, builds and packs; `make test` runs every test.
 TSNODE := node -r tsm
 
-.PHONY: all system-packages install build bundles native executables test typecheck bench clean
+.PHONY: all system-packages install build bundles native executables iso zip tar package test typecheck bench clean
 
-all: system-packages install build
+all: system-packages install build iso zip tar
 
 system-packages:
 	sh build/install-debian-packages.sh
@@ -23,6 +23,16 @@ native:
 
 executables: native
 	$(TSNODE) build/sea.ts
+
+# Archives from dist/ (run `make build` first). VIRTIO_WIN=virtio-win ISO or folder adds the drivers.
+VIRTIO_WIN ?=
+PACK = $(TSNODE) build/package.ts $(if $(VIRTIO_WIN),--virtio-win '$(VIRTIO_WIN)')
+
+iso zip tar:
+	$(PACK) $@
+
+package:
+	$(PACK) iso zip tar
 
 typecheck:
 	node_modules/.bin/tsc -p tsconfig.json
