@@ -98,6 +98,17 @@ test('Linux: mdata-get reads a key over a pty (serialport and fcntl-lock addons 
   assert.is(r.stdout, UTF8_VALUE);
 });
 
+test('the addons are extracted only for the serial transport, not for a socket', async () => {
+  const dir = mkdtempSync(join(scratch, 'native-'));
+  const env = { TMPDIR: dir, MDATA_NATIVE_DIR: dir };
+  const socket = await run(join(linuxDir, 'mdata-get'), ['utf8'], { env: { ...env, ...(await ptyHost()).env(false) } });
+  assert.is(socket.stdout, UTF8_VALUE, socket.stderr);
+  assert.equal(readdirSync(dir), []);
+  const pty = await run(join(linuxDir, 'mdata-get'), ['utf8'], { env: { ...env, ...(await ptyHost()).env(true) } });
+  assert.is(pty.stdout, UTF8_VALUE, pty.stderr);
+  assert.is(readdirSync(dir).filter((f) => f.startsWith('mdata-native-')).length, 2);
+});
+
 // Runs mdata-get in a private mount namespace with TMPDIR, MDATA_NATIVE_DIR and HOME on a noexec tmpfs
 // and a fresh /dev/shm; with `allBlocked`, every other candidate folder is noexec or read-only too.
 async function inMountNamespace(allBlocked: boolean): Promise<Result & { shm: string }> {
