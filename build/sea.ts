@@ -55,12 +55,26 @@ function copyAssets(): Record<string, string> {
   return assets;
 }
 
-async function injectInto(base: string, blob: Buffer, dest: string): Promise<void> {
+async function injectInto(base: string, blob: Buffer, dest: string, verify: (file: string) => void = () => undefined): Promise<void> {
   const tmp = `${dest}.${process.pid}.tmp`;
-  copyFileSync(base, tmp);
-  await inject(tmp, 'NODE_SEA_BLOB', blob, { sentinelFuse: SENTINEL_FUSE, overwrite: true });
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, dest);
+  try {
+    copyFileSync(base, tmp);
+    await inject(tmp, 'NODE_SEA_BLOB', blob, { sentinelFuse: SENTINEL_FUSE, overwrite: true });
+    chmodSync(tmp, 0o755);
+    verify(tmp);
+    renameSync(tmp, dest);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The official bases are non-PIE, which postject#108 (LIEF rewriting .dynsym) does not hit; make sure. */
+function sameDynamicSymbols(base: string): (file: string) => void {
+  const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { maxBuffer: 1 << 28 }).toString();
+  const expected = symbols(base);
+  return (file) => {
+    if (symbols(file) !== expected) throw new Error('injection changed the dynamic symbols (nodejs/postject#108)');
+  };
 }
 
 function relink(dir: string, target: string, names: string[], kind: 'symlink' | 'hardlink'): void {
@@ -130,9 +144,7 @@ async function main(): Promise<void> {
     mkdirSync(linuxDir, { recursive: true });
     mkdirSync(winDir, { recursive: true });
     log('injecting into the Linux base (postject; its LIEF ".note" warnings are harmless)');
-    await injectInto(bases.linux, blob, outputs[0]);
-    const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { maxBuffer: 1 << 28 }).toString();
-    if (symbols(bases.linux) !== symbols(outputs[0])) throw new Error('injection changed the dynamic symbols (nodejs/postject#108)');
+    await injectInto(bases.linux, blob, outputs[0], sameDynamicSymbols(bases.linux));
     log('dynamic symbols unchanged (nm -D)');
     log('injecting into the Windows base (postject)');
     await injectInto(bases.win, blob, outputs[1]);
