@@ -52,7 +52,7 @@ export async function writeZip(outPath: string, top: string): Promise<void> {
   process.env.TZ = 'UTC';
   try {
     await rm(tmp, { force: true });
-    await add7z(tmp, [top], ['-tzip', '-mx=5']);
+    await add7z(tmp, [top], ['-tzip', '-mx=5', '-mtc=off']);
     await rename(tmp, outPath);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -215,15 +215,15 @@ async function main(options: Options): Promise<void> {
     const items = await stage(top, options);
     await setTimes(top, items, mtime);
     log(`staged ${items.filter((i) => i.type === 'file').length} files, ${items.filter((i) => i.type !== 'file' && i.type !== 'dir').length} links`);
-    // In parallel: 7za and zlib compress on other threads.
-    await Promise.all(options.formats.map(async (format) => {
+    // The zip first: 7-Zip stores access times, which reading the staged files changes.
+    for (const format of (['zip', 'iso', 'tar'] as const).filter((f) => options.formats.includes(f))) {
       const out = join(options.outDir, `sdc-vm-tools-${version}.${FORMATS[format]}`);
       log(`writing ${shown(out)}`);
       if (format === 'iso') await writeIso(out, isoEntries(items, top), { volumeId: VOLUME_ID, mtime });
       else if (format === 'tar') await writeTarGz(out, tarEntries(items, top), mtime);
       else await writeZip(out, top);
       log(`wrote ${shown(out)}: ${((await stat(out)).size / 1e6).toFixed(1)} MB`);
-    }));
+    }
     await writeChecksums(options.outDir, version);
     log(`wrote ${shown(join(options.outDir, 'SHA256SUMS'))}`);
   } finally {

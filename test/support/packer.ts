@@ -1,0 +1,72 @@
+// Runs build/package.ts on small fake executables, and the archive tools used as oracles.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const EPOCH = 1700000000;
+
+export interface PackerRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const tempDirs: string[] = [];
+
+export function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sdc-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Deterministic, poorly compressible bytes. */
+export function fakeBytes(seed: string, size: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (let i = 0, n = 0; n < size; i++, n += 32) chunks.push(createHash('sha256').update(`${seed}:${i}`).digest());
+  return Buffer.concat(chunks).subarray(0, size);
+}
+
+/** A dist/ folder with the two executables the layout needs, a few hundred KB each. */
+export function fakeDist(): string {
+  const dist = tempDir('dist');
+  mkdirSync(join(dist, 'linux-x64'));
+  mkdirSync(join(dist, 'win-x64'));
+  writeFileSync(join(dist, 'linux-x64', 'sdc-guest'), fakeBytes('linux', 300_000), { mode: 0o755 });
+  writeFileSync(join(dist, 'win-x64', 'mdata-get.exe'), fakeBytes('win', 200_000), { mode: 0o755 });
+  return dist;
+}
+
+export function runPacker(args: string[], env: Record<string, string> = {}): PackerRun {
+  const result = spawnSync(process.execPath, ['-r', 'tsm', join(ROOT, 'build', 'package.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The archive with this extension in `out`, named sdc-vm-tools-<package.json version>-<commit>.<ext>. */
+export function archive(out: string, ext: 'iso' | 'zip' | 'tar.gz'): string {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const pattern = new RegExp(`^sdc-vm-tools-${version.replace(/\./g, '\\.')}-[0-9a-f]{7,}\\.${ext.replace('.', '\\.')}$`);
+  const names = readdirSync(out).filter((name) => pattern.test(name));
+  if (names.length !== 1) throw new Error(`expected one ${pattern} in ${out}, found: ${readdirSync(out).join(', ')}`);
+  return join(out, names[0]);
+}
+
+/** Runs an oracle tool; throws with its stderr when it fails. */
+export function tool(cmd: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): string {
+  return execFileSync(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 64 << 20 }).toString();
+}
+
+export function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
