@@ -1,26 +1,13 @@
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-
-const root = join(__dirname, '..');
-const tools = readdirSync(join(root, 'cmd')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+import { bundleOptions, root, sourceCommit } from './bundle-options';
 
 async function main(): Promise<void> {
+  const commit = sourceCommit();
+  const tools = readdirSync(join(root, 'cmd')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
   for (const tool of tools) {
-    await build({
-      entryPoints: [join(root, 'cmd', `${tool}.ts`)],
-      outfile: join(root, 'dist', 'node', `${tool}.cjs`),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      legalComments: 'none',
-      alias: {
-        'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
-        'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
-      },
-      logLevel: 'warning',
-    });
+    await build(bundleOptions(`cmd/${tool}.ts`, join(root, 'dist', 'node', `${tool}.cjs`), 'node20', commit));
     console.log(`bundle: dist/node/${tool}.cjs`);
   }
 }

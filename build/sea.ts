@@ -5,13 +5,13 @@ import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync,
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { NODE_VERSION, prepareBases } from './base-binaries';
+import { bundleOptions, root, sourceCommit } from './bundle-options';
 
 // postject ships no types; this is the part of its API used here.
 const { inject } = require('postject') as {
   inject(file: string, resource: string, data: Buffer, options: { sentinelFuse: string; overwrite: boolean }): Promise<void>;
 };
 
-const root = join(__dirname, '..');
 const out = process.argv[2] === '--out' && process.argv[3] ? resolve(process.argv[3]) : join(root, 'dist');
 const cache = join(root, '.cache');
 const work = join(cache, 'sea-work');
@@ -29,14 +29,6 @@ function log(msg: string): void {
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 const mb = (file: string): string => `${(statSync(file).size / 1e6).toFixed(2)} MB`;
-
-function sourceCommit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Copies the addons into the work dir under their asset names, so sea-config holds only relative paths. */
 function copyAssets(): Record<string, string> {
@@ -92,22 +84,7 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const commit = sourceCommit();
-  await build({
-    entryPoints: [join(root, 'cmd', 'sdc-guest.ts')],
-    outfile: join(work, 'main.js'),
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    legalComments: 'none',
-    define: { SDC_BUILD_COMMIT: JSON.stringify(commit) },
-    alias: {
-      'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
-      'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
-    },
-    logLevel: 'warning',
-  });
+  await build(bundleOptions('cmd/sdc-guest.ts', join(work, 'main.js'), 'node22', commit));
   log(`bundled cmd/sdc-guest.ts (commit ${commit}): ${mb(join(work, 'main.js'))}`);
 
   const seaConfig = {

@@ -4,19 +4,19 @@ import { TOOLS } from '../lib/tools/registry';
 import { runTool } from '../lib/tools/run';
 import { COMMIT, VERSION } from '../lib/version';
 
-function main(): void {
+async function main(): Promise<void> {
   const invokedAs = process.platform === 'win32' ? process.execPath : process.argv0;
   const self = process.platform === 'win32' ? basename(invokedAs).toLowerCase().replace(/\.exe$/, '') : basename(invokedAs);
   const args = process.argv.slice(2);
   if (TOOLS[self]) {
-    runTool(TOOLS[self], invokedAs, args);
+    runTool(await TOOLS[self](), invokedAs, args);
     return;
   }
   const name = args[0] ?? '';
   if (name === '--version') {
     process.stdout.write(`sdc-guest ${VERSION} (${COMMIT})\n`);
   } else if (TOOLS[name]) {
-    runTool(TOOLS[name], name, args.slice(1));
+    runTool(await TOOLS[name](), name, args.slice(1));
   } else {
     const problem = name ? `unknown tool "${name}"` : 'no tool given';
     process.stderr.write(`sdc-guest: ${problem}; usage: sdc-guest TOOL [ARGS] or sdc-guest --version; tools: ${Object.keys(TOOLS).join(', ')}\n`);
@@ -24,4 +24,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

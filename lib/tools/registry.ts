@@ -1,15 +1,10 @@
-import { main as mdataDelete } from './mdata-delete';
-import { main as mdataGet } from './mdata-get';
-import { main as mdataList } from './mdata-list';
-import { main as mdataPut } from './mdata-put';
-import { main as mdataServer } from './mdata-server';
 import type { ToolMain } from './run';
 
-/** Every tool in the multi-call executable, by the name it is invoked as. */
-export const TOOLS: Record<string, ToolMain> = {
-  'mdata-get': mdataGet,
-  'mdata-put': mdataPut,
-  'mdata-list': mdataList,
-  'mdata-delete': mdataDelete,
-  'mdata-server': mdataServer,
+/** Every tool in the multi-call executable, by the name it is invoked as; loaded on first use. */
+export const TOOLS: Record<string, () => Promise<ToolMain>> = {
+  'mdata-get': async () => (await import('./mdata-get')).main,
+  'mdata-put': async () => (await import('./mdata-put')).main,
+  'mdata-list': async () => (await import('./mdata-list')).main,
+  'mdata-delete': async () => (await import('./mdata-delete')).main,
+  'mdata-server': async () => (await import('./mdata-server')).main,
 };

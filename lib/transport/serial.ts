@@ -50,7 +50,12 @@ function openPort(SerialPortClass: typeof SerialPort, path: string): Promise<Ser
 export function serialOpener(path: string): TransportOpener {
   return async (deadline) => {
     if (process.platform !== 'win32' && !existsSync(path)) throw new PermanentError('Could not open serial device.');
-    const { SerialPort: SerialPortClass } = await import('serialport');
+    let SerialPortClass: typeof SerialPort;
+    try {
+      SerialPortClass = (await import('serialport')).SerialPort;
+    } catch (err) {
+      throw new PermanentError((err as Error).message);
+    }
     let lock: DeviceLock;
     try {
       lock = await acquireDeviceLock(path, deadline);

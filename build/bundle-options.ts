@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+export const root = join(__dirname, '..');
+
+export function sourceCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** esbuild options shared by the node bundles and the executables' main script. */
+export function bundleOptions(entry: string, outfile: string, target: string, commit: string): BuildOptions {
+  return {
+    entryPoints: [join(root, entry)],
+    outfile,
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target,
+    format: 'cjs',
+    legalComments: 'none',
+    define: { SDC_BUILD_COMMIT: JSON.stringify(commit) },
+    alias: {
+      'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
+      'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
+    },
+    logLevel: 'warning',
+  };
+}
