@@ -24,10 +24,10 @@ export class WinePrefix {
   }
 
   /** Runs a wine command with stdio on files; kills it after `timeoutMs`. */
-  exec(file: string, args: string[], timeoutMs = 60000, extraEnv: NodeJS.ProcessEnv = {}): Promise<WineResult> {
+  exec(file: string, args: string[], timeoutMs = 60000, extraEnv: NodeJS.ProcessEnv = {}, stdinFile = '/dev/null'): Promise<WineResult> {
     const out = join(this.io, 'stdout');
     const err = join(this.io, 'stderr');
-    const fds = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
+    const fds = [openSync(stdinFile, 'r'), openSync(out, 'w'), openSync(err, 'w')];
     return new Promise((resolve, reject) => {
       const child = spawn(file, args, { env: { ...this.env, ...extraEnv }, stdio: fds });
       fds.forEach((fd) => closeSync(fd));
@@ -40,8 +40,8 @@ export class WinePrefix {
     });
   }
 
-  run(exe: string, args: string[], timeoutMs = 60000, extraEnv: NodeJS.ProcessEnv = {}): Promise<WineResult> {
-    return this.exec('wine', [exe, ...args], timeoutMs, extraEnv);
+  run(exe: string, args: string[], timeoutMs = 60000, extraEnv: NodeJS.ProcessEnv = {}, stdinFile?: string): Promise<WineResult> {
+    return this.exec('wine', [exe, ...args], timeoutMs, extraEnv, stdinFile);
   }
 
   /** Creates the prefix once (Windows 10, which Node 22 requires), then warms up wineserver. */
