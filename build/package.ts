@@ -2,7 +2,7 @@
 // Usage: package.ts (iso|zip|tar)... [--dist DIR] [--out DIR] [--virtio-win ISO|DIR] [--drivers-manifest FILE]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeIso, type IsoWriteEntry } from '../lib/iso9660/writer';
 import { writeZip } from './archives';
@@ -62,7 +62,11 @@ function parseArgs(argv: string[]): Options {
 }
 
 function git(args: string[]): string {
-  return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
+  try {
+    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
+  } catch {
+    throw new Error(`git ${args.join(' ')} failed: the version and the default SOURCE_DATE_EPOCH come from the git checkout`);
+  }
 }
 
 function packageVersion(): string {
@@ -191,6 +195,17 @@ function tarEntries(items: Item[], top: string): TarEntry[] {
   return entries;
 }
 
+/** Keeps one archive per format in the output folder: the one just written. */
+async function removeOtherVersions(outDir: string, current: string, ext: string): Promise<void> {
+  for (const name of await readdir(outDir)) {
+    const path = join(outDir, name);
+    if (name.startsWith('sdc-vm-tools-') && name.endsWith(`.${ext}`) && path !== current) {
+      await rm(path);
+      log(`removed the older ${shown(path)}`);
+    }
+  }
+}
+
 async function writeChecksums(outDir: string, version: string): Promise<void> {
   const lines: string[] = [];
   for (const ext of Object.values(FORMATS)) {
@@ -223,6 +238,7 @@ async function main(options: Options): Promise<void> {
       else if (format === 'tar') await writeTarGz(out, tarEntries(items, top), mtime);
       else await writeZip(out, top);
       log(`wrote ${shown(out)}: ${((await stat(out)).size / 1e6).toFixed(1)} MB`);
+      await removeOtherVersions(options.outDir, out, FORMATS[format]);
     }
     await writeChecksums(options.outDir, version);
     log(`wrote ${shown(join(options.outDir, 'SHA256SUMS'))}`);
