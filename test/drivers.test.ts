@@ -4,11 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { driverVer, loadManifest, type DriversManifest } from '../build/drivers';
 import { writeIso } from '../lib/iso9660/writer';
-import { ROOT, archive, fakeBytes, fakeDist, removeTempDirs, runPacker, sha256, tempDir, tool } from './support/packer';
+import { ROOT, TempDirs, archive, fakeBytes, fakeDist, runPacker, sha256, tool } from './support/packer';
 
 const REAL = loadManifest(join(ROOT, 'drivers', 'manifest.json'));
 const DRIVER_VER = '08/30/2024,100.95.104.26600';
-const dist = fakeDist();
+const temp = new TempDirs();
+const tempDir = (label: string) => temp.make(label);
+let dist: string;
 
 function infText(ver: string): string {
   return `; fixture\r\n[Version]\r\nSignature = "$WINDOWS NT$"\r\nDriverVer = ${ver} ; comment\r\nCatalogFile = x.cat\r\n`;
@@ -68,6 +70,10 @@ function pack(formats: string[], virtio: string, manifest: string) {
 function expectedDriverFiles(): string[] {
   return REAL.drivers.flatMap((d) => REAL.targets.flatMap((os) => d.files.map((f) => `${d.name}/${os}/amd64/${f}`)));
 }
+
+test.before(() => {
+  dist = fakeDist(temp);
+});
 
 test('the manifest pins virtio-win and covers the required drivers and targets', () => {
   assert.ok(/^0\.1\.\d+$/.test(REAL.virtioWin.version));
@@ -146,6 +152,6 @@ test('VIRTIO_WIN pointing nowhere is a clear error', () => {
   assertFails(pack(['tar'], '/nonexistent/virtio-win.iso', manifestFor(null)), /^package: error: VIRTIO_WIN=\/nonexistent\/virtio-win\.iso: no such file or folder$/m);
 });
 
-test.after(removeTempDirs);
+test.after(() => temp.removeAll());
 
 test.run();

@@ -2,21 +2,26 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT, archive, fakeDist, removeTempDirs, runPacker, sha256, tempDir, tool } from './support/packer';
+import { ROOT, TempDirs, archive, fakeDist, runPacker, sha256, tool, type PackerRun } from './support/packer';
 
-const dist = fakeDist();
-const out = tempDir('pack');
-const run = runPacker(['iso', 'zip', 'tar', '--dist', dist, '--out', out]);
-
+const temp = new TempDirs();
+const tempDir = (label: string) => temp.make(label);
+let dist: string;
+let out: string;
+let run: PackerRun;
 /** Archive path → the file it must be byte-equal to. */
-const SOURCES: Record<string, string> = {
-  README: join(ROOT, 'build', 'archive-README.txt'),
-  'linux/sdc-guest': join(dist, 'linux-x64', 'sdc-guest'),
-  'windows/bin/mdata-get.exe': join(dist, 'win-x64', 'mdata-get.exe'),
-};
+const SOURCES: Record<string, string> = { README: join(ROOT, 'build', 'archive-README.txt') };
 for (const name of ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server']) {
   SOURCES[`linux/man/man8/${name}.8`] = join(ROOT, 'docs', 'man', `${name}.8`);
 }
+
+test.before(() => {
+  dist = fakeDist(temp);
+  out = tempDir('pack');
+  run = runPacker(['iso', 'zip', 'tar', '--dist', dist, '--out', out]);
+  SOURCES['linux/sdc-guest'] = join(dist, 'linux-x64', 'sdc-guest');
+  SOURCES['windows/bin/mdata-get.exe'] = join(dist, 'win-x64', 'mdata-get.exe');
+});
 const WINDOWS_NAMES = ['mdata-get.exe', 'mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
 
 function assertSameFiles(extracted: string): void {
@@ -139,6 +144,6 @@ test('the real dist/ from make build, when there is one', () => {
   assert.match(tool('isoinfo', ['-J', '-l', '-i', archive(real, 'iso')]), new RegExp(` ${statSync(win).size} .* mdata-list\\.exe $`, 'm'));
 });
 
-test.after(removeTempDirs);
+test.after(() => temp.removeAll());
 
 test.run();

@@ -14,16 +14,19 @@ export interface PackerRun {
   stderr: string;
 }
 
-const tempDirs: string[] = [];
+/** Temp folders of one test file, removed together at its end. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
 
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `sdc-${label}-`));
-  tempDirs.push(dir);
-  return dir;
-}
+  make(label: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `sdc-${label}-`));
+    this.dirs.push(dir);
+    return dir;
+  }
 
-export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeAll(): void {
+    for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Deterministic, poorly compressible bytes. */
@@ -34,8 +37,8 @@ export function fakeBytes(seed: string, size: number): Buffer {
 }
 
 /** A dist/ folder with the two executables the layout needs, a few hundred KB each. */
-export function fakeDist(): string {
-  const dist = tempDir('dist');
+export function fakeDist(temp: TempDirs): string {
+  const dist = temp.make('dist');
   mkdirSync(join(dist, 'linux-x64'));
   mkdirSync(join(dist, 'win-x64'));
   writeFileSync(join(dist, 'linux-x64', 'sdc-guest'), fakeBytes('linux', 300_000), { mode: 0o755 });
