@@ -242,6 +242,7 @@ async function main(options: Options): Promise<void> {
     }
     await writeChecksums(options.outDir, version);
     log(`wrote ${shown(join(options.outDir, 'SHA256SUMS'))}`);
+    if (!options.virtioWin) log('NOTE: NO VIRTIO DRIVERS in these archives (VIRTIO_WIN was not set)');
   } finally {
     await rm(stageDir, { recursive: true, force: true });
   }
