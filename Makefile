@@ -3,7 +3,7 @@ TSNODE := node -r tsm
 
 .PHONY: all system-packages install build bundles native executables iso zip tar package test typecheck bench clean
 
-all: system-packages install build iso zip tar
+all: system-packages install build package
 
 system-packages:
 	sh build/install-debian-packages.sh
