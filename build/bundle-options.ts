@@ -26,7 +26,7 @@ export function bundleOptions(entry: string, outfile: string, target: string, co
     define: { SDC_BUILD_COMMIT: JSON.stringify(commit) },
     alias: {
       'node-gyp-build': join(root, 'lib', 'native', 'node-gyp-build-shim.ts'),
-      'supports-color': join(root, 'lib', 'native', 'empty-module.ts'),
+      debug: join(root, 'lib', 'native', 'debug-off.ts'),
     },
     logLevel: 'warning',
   };

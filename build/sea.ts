@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const commit = sourceCommit();
-  await build(bundleOptions('cmd/sdc-guest.ts', join(work, 'main.js'), 'node22', commit));
+  // Minified: V8 compiles the whole script at every start, and a third of the text starts faster.
+  await build({ ...bundleOptions('cmd/sdc-guest.ts', join(work, 'main.js'), 'node22', commit), minify: true });
   log(`bundled cmd/sdc-guest.ts (commit ${commit}): ${mb(join(work, 'main.js'))}`);
 
   const seaConfig = {

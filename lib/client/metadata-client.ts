@@ -1,6 +1,7 @@
 import { encodeV1Request, V1Body } from '../protocol/v1';
-import { encodeRequest, newRequestId, parseFrame } from '../protocol/v2';
+import { encodeRequest, parseFrame } from '../protocol/v2';
 import { ChannelClosedError, ReadTimeoutError } from '../transport/line-channel';
+import { newRequestId } from './request-id';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from '../transport/transport';
 
 export type Reply =

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { crc32Hex } from './crc32';
 import { decodeBase64Strict, encodeBase64 } from './base64';
 
@@ -7,10 +6,6 @@ export interface V2Frame {
   code: string;
   /** Decoded payload; null when the frame carries none. */
   payload: Buffer | null;
-}
-
-export function newRequestId(): string {
-  return randomBytes(4).toString('hex');
 }
 
 /** Encode one frame line, including the trailing LF. An empty payload is left out with its space. */

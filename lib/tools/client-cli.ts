@@ -91,7 +91,7 @@ export async function withClient(parsed: ParsedArgs, command: string, run: (clie
   let client: MetadataClient | null = null;
   try {
     client = new MetadataClient({
-      open: openerFor(findMetadataTarget()),
+      open: await openerFor(findMetadataTarget()),
       deadline: Date.now() + parsed.timeoutSeconds * 1000,
       budgetSeconds: parsed.timeoutSeconds,
       log: writeErr,

@@ -1,6 +1,4 @@
 import { lstatSync } from 'node:fs';
-import { socketOpener } from './socket';
-import { serialOpener } from './serial';
 import { PermanentError, type TransportOpener } from './transport';
 
 /** Zone sockets, newest first: SmartOS zones, LX zones, SDC 6 zones. */
@@ -30,6 +28,8 @@ export function findMetadataTarget(env: NodeJS.ProcessEnv = process.env, platfor
   throw new PermanentError("I don't know how to get metadata on this system.");
 }
 
-export function openerFor(target: MetadataTarget): TransportOpener {
-  return target.kind === 'socket' ? socketOpener(target.path) : serialOpener(target.path);
+/** Loads only the transport in use: the serial one brings serialport and the native addons. */
+export async function openerFor(target: MetadataTarget): Promise<TransportOpener> {
+  if (target.kind === 'socket') return (await import('./socket')).socketOpener(target.path);
+  return (await import('./serial')).serialOpener(target.path);
 }

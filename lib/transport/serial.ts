@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { SerialPort } from 'serialport';
+import type { SerialPortStream } from '@serialport/stream';
 import { acquireDeviceLock, LockTimeoutError, type DeviceLock } from './device-lock';
 import { LineChannel } from './line-channel';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from './transport';
@@ -7,7 +7,7 @@ import { PermanentError, TransientError, type Transport, type TransportOpener } 
 class SerialTransport implements Transport {
   readonly input: LineChannel;
 
-  constructor(private readonly port: SerialPort, private readonly lock: DeviceLock, readonly description: string) {
+  constructor(private readonly port: SerialPortStream, private readonly lock: DeviceLock, readonly description: string) {
     this.input = new LineChannel(port);
   }
 
@@ -36,11 +36,17 @@ class SerialTransport implements Transport {
   }
 }
 
-function openPort(SerialPortClass: typeof SerialPort, path: string): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPortClass({ path, baudRate: 9600, autoOpen: false, lock: false, hupcl: false });
-    port.open((err) => (err ? reject(err) : resolve(port)));
-  });
+type PortOpener = (path: string) => Promise<SerialPortStream>;
+
+/** serialport's stream over its native binding, loaded only for this transport: it brings the addon. */
+async function loadSerialPort(): Promise<PortOpener> {
+  const [{ SerialPortStream: Stream }, { autoDetect }] = await Promise.all([import('@serialport/stream'), import('@serialport/bindings-cpp')]);
+  const binding = autoDetect();
+  return (path) =>
+    new Promise((resolve, reject) => {
+      const port = new Stream({ binding, path, baudRate: 9600, autoOpen: false, lock: false, hupcl: false });
+      port.open((err) => (err ? reject(err) : resolve(port)));
+    });
 }
 
 /**
@@ -50,9 +56,9 @@ function openPort(SerialPortClass: typeof SerialPort, path: string): Promise<Ser
 export function serialOpener(path: string): TransportOpener {
   return async (deadline) => {
     if (process.platform !== 'win32' && !existsSync(path)) throw new PermanentError('Could not open serial device.');
-    let SerialPortClass: typeof SerialPort;
+    let openPort: PortOpener;
     try {
-      SerialPortClass = (await import('serialport')).SerialPort;
+      openPort = await loadSerialPort();
     } catch (err) {
       throw new PermanentError((err as Error).message);
     }
@@ -66,7 +72,7 @@ export function serialOpener(path: string): TransportOpener {
       throw new PermanentError(`Could not lock serial device: ${(err as Error).message}`);
     }
     try {
-      return new SerialTransport(await openPort(SerialPortClass, path), lock, path);
+      return new SerialTransport(await openPort(path), lock, path);
     } catch (err) {
       lock.release();
       const text = err instanceof Error ? err.message : String(err);
