@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+
+export interface TimedCommand {
+  name: string;
+  file: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Median wall time (ms) of each command. The runs are interleaved (A B C A B C ...) so that load
+ * from other work on a shared machine falls on every command alike and their ratios hold.
+ */
+export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
+  const samples = commands.map(() => [] as number[]);
+  for (let i = 0; i < warmup + runs; i++) {
+    commands.forEach((c, n) => {
+      const started = process.hrtime.bigint();
+      const r = spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
+      if (i >= warmup) samples[n].push(ms);
+    });
+  }
+  return samples.map(median);
+}
