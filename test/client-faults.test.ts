@@ -168,4 +168,53 @@ test('a missing serial device is a permanent error: exit 2 at once', async () =>
   assert.is(r.stderr, 'ERROR: could not initialise protocol: Could not open serial device.\n');
 });
 
+test('a host that drops every request: resets are paced, not a busy loop', () =>
+  withHost({ respond: (_req, _correct, socket) => (socket.destroy(), null) }, async (host) => {
+    const r = await tool(host, 'mdata-get', ['--timeout', '2', 'plain']);
+    assert.is(r.code, 10, r.stderr);
+    const resets = r.stderr.split('receive timeout, resetting protocol...').length - 1;
+    assert.ok(resets >= 2 && resets <= 12, `${resets} resets`);
+    assert.ok(host.connections <= 13, `${host.connections} connections`);
+  }),
+);
+
+test('a host that stops reading cannot stall a large PUT past the budget', () =>
+  withHost({ afterNegotiate: (socket) => socket.pause() }, async (host) => {
+    const r = await tool(host, 'mdata-put', ['--timeout', '2', 'big'], { input: Buffer.alloc(20 * 1024 * 1024, 'x'), killAfterMs: 15000 });
+    assert.is(r.code, 10, r.stderr);
+    assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+    assert.match(r.stderr, /timed out after 2 s: the metadata service is not reading/);
+  }),
+);
+
+test('a long reply that keeps arriving is not cut off by the idle limit', () => {
+  const value = 'v'.repeat(300 * 1024);
+  return withHost(
+    {
+      values: { big: value },
+      respond: (_req, correct, socket) => {
+        const pieces = 40;
+        const size = Math.ceil(correct.length / pieces);
+        for (let i = 0; i < pieces; i++) setTimeout(() => socket.write(correct.slice(i * size, (i + 1) * size)), i * 60);
+        return null;
+      },
+    },
+    async (host) => {
+      // The budget allows an idle wait of at most 1.5 s; the whole reply takes about 2.4 s.
+      const r = await tool(host, 'mdata-get', ['--timeout', '3', 'big']);
+      assert.is(r.stderr, '');
+      assert.is(r.code, 0);
+      assert.is(r.stdout.toString(), `${value}\n`);
+      assert.ok(r.ms > 2000, `took ${r.ms} ms`);
+    },
+  );
+});
+
+test('mdata-put with a stdin that never closes ends at the budget', async () => {
+  const r = await runTool(bundleCommand, 'mdata-put', ['--timeout', '1', 'k'], { env: { MDATA_SOCKET: '/nonexistent' }, keepStdinOpen: true, killAfterMs: 10000 });
+  assert.is(r.code, 10);
+  assert.is(r.stderr, 'ERROR: timed out after 1 s: stdin was not closed\n');
+  assert.ok(r.ms < 3000, `took ${r.ms} ms`);
+});
+
 test.run();

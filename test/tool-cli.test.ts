@@ -27,13 +27,16 @@ test('--version prints the package version', async () => {
 });
 
 test('a bad timeout is a usage error', async () => {
-  for (const args of [['--timeout', 'soon', 'k'], ['--timeout=0', 'k'], ['--timeout']]) {
+  for (const args of [['--timeout', 'soon', 'k'], ['--timeout=0', 'k'], ['--timeout'], ['--timeout', '9999999', 'k']]) {
     const r = await runTool(bundleCommand, 'mdata-get', args);
     assert.is(r.code, 3, args.join(' '));
   }
+  const list = await runTool(bundleCommand, 'mdata-list', ['--timeout']);
+  assert.is(list.code, 3);
+  assert.is(list.stderr, "mdata-list: --timeout must be a number of seconds above 0 and at most 2147483, got ''\n");
   const env = await runTool(bundleCommand, 'mdata-get', ['k'], { env: { MDATA_TIMEOUT: '-1' } });
   assert.is(env.code, 3);
-  assert.is(env.stderr, "mdata-get: MDATA_TIMEOUT must be a positive number of seconds, got '-1'\n");
+  assert.is(env.stderr, "mdata-get: MDATA_TIMEOUT must be a number of seconds above 0 and at most 2147483, got '-1'\n");
 });
 
 test('-- lets a key start with two dashes', async () => {

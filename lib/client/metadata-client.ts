@@ -57,10 +57,28 @@ export class MetadataClient {
     return this.version;
   }
 
-  /** A wait of at most `ms`, and at most half the budget left, so a reset and resend still fit. */
-  private waitUntil(ms: number): number {
-    const now = Date.now();
-    return Math.min(now + Math.min(ms, Math.max((this.options.deadline - now) / 2, MIN_WAIT_MS)), this.options.deadline);
+  /** An idle limit of at most `ms`, and at most half the budget left, so a reset and resend still fit. */
+  private idle(ms: number): number {
+    return Math.min(ms, Math.max((this.options.deadline - Date.now()) / 2, MIN_WAIT_MS));
+  }
+
+  private readLine(t: Transport, idleMs: number): Promise<string> {
+    return t.input.readLine(this.idle(idleMs), this.options.deadline);
+  }
+
+  /** Writes within the same limits: a host that stops reading must not stall us. */
+  private async send(t: Transport, data: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ReadTimeoutError('the metadata service is not reading')), this.idle(V2_WAIT_MS));
+    });
+    const writing = t.write(data);
+    writing.catch(() => undefined); // still pending when the limit wins; closing the transport fails it
+    try {
+      await Promise.race([writing, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async pause(reason: string): Promise<void> {
@@ -87,17 +105,15 @@ export class MetadataClient {
 
   private async reset(t: Transport): Promise<void> {
     await t.discardInput();
-    await t.write('\n');
-    const until = this.waitUntil(RESET_WAIT_MS);
+    await this.send(t, '\n');
     // Anything before our `invalid command` is a stale reply meant for someone else.
-    while ((await t.input.readLine(until)) !== 'invalid command');
+    while ((await this.readLine(t, RESET_WAIT_MS)) !== 'invalid command');
   }
 
   private async negotiate(t: Transport): Promise<1 | 2> {
-    await t.write('NEGOTIATE V2\n');
-    const until = this.waitUntil(V1_WAIT_MS);
+    await this.send(t, 'NEGOTIATE V2\n');
     for (;;) {
-      const line = await t.input.readLine(until);
+      const line = await this.readLine(t, V1_WAIT_MS);
       if (line === 'V2_OK') return 2;
       if (line === 'invalid command' || line.startsWith('V2 ')) continue;
       return 1;
@@ -116,6 +132,7 @@ export class MetadataClient {
         if (!(err instanceof ReadTimeoutError || err instanceof ChannelClosedError || err instanceof TransientError)) throw err;
         if (Date.now() >= this.options.deadline) throw new BudgetExhaustedError(this.options.budgetSeconds, reasonOf(err));
         this.options.log?.('receive timeout, resetting protocol...');
+        await this.pause(reasonOf(err));
         await this.start();
       }
     }
@@ -124,10 +141,9 @@ export class MetadataClient {
   private async exchangeV2(t: Transport, op: Operation): Promise<Reply> {
     const reqid = newRequestId();
     const key = op.code === 'KEYS' ? undefined : op.key;
-    await t.write(encodeRequest(op.code, reqid, key, op.code === 'PUT' ? op.value : undefined));
-    const until = this.waitUntil(V2_WAIT_MS);
+    await this.send(t, encodeRequest(op.code, reqid, key, op.code === 'PUT' ? op.value : undefined));
     for (;;) {
-      const frame = parseFrame(await t.input.readLine(until));
+      const frame = parseFrame(await this.readLine(t, V2_WAIT_MS));
       if (!frame || frame.reqid !== reqid) continue;
       if (frame.code === 'SUCCESS') return { kind: 'success', value: frame.payload ?? Buffer.alloc(0) };
       if (frame.code === 'NOTFOUND') return { kind: 'notfound' };
@@ -137,14 +153,13 @@ export class MetadataClient {
 
   private async exchangeV1(t: Transport, op: Operation): Promise<Reply> {
     if (op.code === 'PUT' || op.code === 'DELETE') return { kind: 'unsupported' };
-    await t.write(op.code === 'GET' ? encodeV1Request('GET', op.key) : encodeV1Request('KEYS'));
-    const until = this.waitUntil(V1_WAIT_MS);
-    const header = await t.input.readLine(until);
+    await this.send(t, op.code === 'GET' ? encodeV1Request('GET', op.key) : encodeV1Request('KEYS'));
+    const header = await this.readLine(t, V1_WAIT_MS);
     if (header === 'NOTFOUND') return { kind: 'notfound' };
     if (header === 'invalid command') return { kind: 'unsupported' };
     if (header !== 'SUCCESS') return { kind: 'failure', message: header };
     const body = new V1Body();
-    while (!body.push(await t.input.readLine(until)));
+    while (!body.push(await this.readLine(t, V1_WAIT_MS)));
     return { kind: 'success', value: Buffer.from(body.value(), 'latin1') };
   }
 

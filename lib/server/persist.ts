@@ -13,6 +13,7 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
   try {
     const file = await open(temp, 'w', mode);
     try {
+      await file.chmod(mode); // open's mode is narrowed by the umask
       await file.writeFile(text);
       await file.sync();
     } finally {
@@ -23,11 +24,16 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
     await unlink(temp).catch(() => undefined);
     throw err;
   }
-  const dirHandle = await open(dir, 'r');
+  // The new file is in place: a failing directory fsync is only reported, not a failed write.
   try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch (err) {
+    process.stderr.write(`mdata-server: fsync of ${dir} failed: ${(err as Error).message}\n`);
   }
 }
 

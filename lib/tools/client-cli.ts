@@ -17,7 +17,12 @@ export interface ToolSpec {
 export interface ParsedArgs {
   args: string[];
   timeoutSeconds: number;
+  /** When the budget runs out (Date.now() ms), counted from the start. */
+  deadline: number;
 }
+
+/** The longest budget a timer can hold (2^31 - 1 ms), in whole seconds. */
+const MAX_TIMEOUT_SECONDS = 2147483;
 
 export function writeErr(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -25,8 +30,8 @@ export function writeErr(line: string): void {
 
 function parseSeconds(text: string | undefined, source: string): number {
   const n = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new Error(`${source} must be a positive number of seconds, got '${text ?? ''}'`);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
+    throw new Error(`${source} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got '${text ?? ''}'`);
   }
   return n;
 }
@@ -78,8 +83,9 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
     return EXIT.USAGE;
   }
   try {
-    const timeoutSeconds = timeoutText === undefined ? DEFAULT_TIMEOUT_SECONDS : parseSeconds(timeoutText, source);
-    return { args: rest, timeoutSeconds };
+    const given = timeoutText !== undefined || source === '--timeout';
+    const timeoutSeconds = given ? parseSeconds(timeoutText, source) : DEFAULT_TIMEOUT_SECONDS;
+    return { args: rest, timeoutSeconds, deadline: Date.now() + timeoutSeconds * 1000 };
   } catch (err) {
     writeErr(`${name}: ${(err as Error).message}`);
     return EXIT.USAGE;
@@ -92,7 +98,7 @@ export async function withClient(parsed: ParsedArgs, command: string, run: (clie
   try {
     client = new MetadataClient({
       open: await openerFor(findMetadataTarget()),
-      deadline: Date.now() + parsed.timeoutSeconds * 1000,
+      deadline: parsed.deadline,
       budgetSeconds: parsed.timeoutSeconds,
       log: writeErr,
     });
@@ -110,7 +116,7 @@ export async function withClient(parsed: ParsedArgs, command: string, run: (clie
   }
 }
 
-function reportFailure(err: unknown, prefix: string): number {
+export function reportFailure(err: unknown, prefix: string): number {
   if (err instanceof BudgetExhaustedError) {
     writeErr(`ERROR: ${err.message}`);
     return EXIT.TIMEOUT;

@@ -1,10 +1,27 @@
-import { EXIT, parseToolArgs, reportReply, withClient, writeErr } from './client-cli';
+import { BudgetExhaustedError } from '../client/metadata-client';
+import { EXIT, parseToolArgs, reportFailure, reportReply, withClient, writeErr, type ParsedArgs } from './client-cli';
 import type { ToolMain } from './run';
 
-async function readStdin(): Promise<Buffer> {
+/** All of stdin, within the budget: a pipe that never closes must not hold the tool. */
+async function readStdin(parsed: ParsedArgs): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let timer: NodeJS.Timeout | undefined;
+  const reading = (async () => {
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  })();
+  reading.catch(() => undefined); // fails once stdin is destroyed below
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      process.stdin.destroy();
+      reject(new BudgetExhaustedError(parsed.timeoutSeconds, 'stdin was not closed'));
+    }, parsed.deadline - Date.now());
+  });
+  try {
+    return await Promise.race([reading, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export const main: ToolMain = async (args, invokedAs) => {
@@ -19,8 +36,9 @@ export const main: ToolMain = async (args, invokedAs) => {
     return EXIT.ERROR;
   } else {
     try {
-      value = await readStdin();
+      value = await readStdin(parsed);
     } catch (err) {
+      if (err instanceof BudgetExhaustedError) return reportFailure(err, '');
       writeErr(`ERROR: could not read from stdin: ${(err as Error).message}`);
       return EXIT.ERROR;
     }

@@ -4,6 +4,8 @@ import { acquireDeviceLock, LockTimeoutError, type DeviceLock } from './device-l
 import { LineChannel } from './line-channel';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from './transport';
 
+const CLOSE_WAIT_MS = 1000;
+
 class SerialTransport implements Transport {
   readonly input: LineChannel;
 
@@ -31,7 +33,15 @@ class SerialTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.port.isOpen) await new Promise<void>((resolve) => this.port.close(() => resolve()));
+    if (this.port.isOpen) {
+      // Bounded: a close behind a write the host never read must not hold the tool.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.port.close(() => resolve())),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     this.lock.release();
   }
 }

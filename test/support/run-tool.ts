@@ -13,6 +13,8 @@ export interface RunOptions {
   input?: Buffer | string;
   /** Kill the tool after this long; a test that needs this has found a hang. */
   killAfterMs?: number;
+  /** Leave stdin open (a pipe whose writer never finishes) instead of writing `input` and closing it. */
+  keepStdinOpen?: boolean;
 }
 
 /** How to start a tool: the node bundles from `make build`, or the standalone executables. */
@@ -38,9 +40,10 @@ export function runTool(command: ToolCommand, tool: string, args: string[], opti
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(killer);
+      child.stdin.destroy();
       resolve({ code, stdout: Buffer.concat(out), stderr: err, ms: Date.now() - started });
     });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+    if (!options.keepStdinOpen) child.stdin.end(options.input ?? '');
   });
 }

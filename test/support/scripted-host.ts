@@ -22,6 +22,8 @@ export interface ScriptedHostOptions {
   respond?: FrameResponder;
   /** Sent as soon as a connection opens, before any request: stale bytes on the line. */
   onConnect?: string;
+  /** Called after the host said V2_OK, to misbehave from then on. */
+  afterNegotiate?: (socket: Socket) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export class ScriptedHost {
   requests = 0;
   connections = 0;
   private server: Server;
+  private sockets = new Set<Socket>();
 
   constructor(private readonly options: ScriptedHostOptions) {
     this.server = createServer((socket) => this.serve(socket));
@@ -44,6 +47,7 @@ export class ScriptedHost {
   }
 
   close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
     return new Promise((resolve) =>
       this.server.close(() => {
         rmSync(this.dir, { recursive: true, force: true });
@@ -54,6 +58,8 @@ export class ScriptedHost {
 
   private serve(socket: Socket): void {
     this.connections++;
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     if (this.options.onConnect) socket.write(this.options.onConnect);
     let buffered = '';
@@ -68,7 +74,10 @@ export class ScriptedHost {
     if (this.options.silent) return;
     const values = this.options.values ?? {};
     if (line === '') return void socket.write('invalid command\n');
-    if (line === 'NEGOTIATE V2') return void socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
+    if (line === 'NEGOTIATE V2') {
+      socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
+      return this.options.afterNegotiate?.(socket);
+    }
     const [cmd, ...rest] = line.split(' ');
     if (cmd === 'GET') {
       const key = rest.join(' ');
