@@ -93,8 +93,7 @@ export class MetadataClient {
       await this.close();
       try {
         this.transport = await this.options.open(this.options.deadline);
-        await this.reset(this.transport);
-        this.version = await this.negotiate(this.transport);
+        this.version = await this.resetAndNegotiate(this.transport);
         return;
       } catch (err) {
         if (err instanceof PermanentError) throw err;
@@ -103,15 +102,14 @@ export class MetadataClient {
     }
   }
 
-  private async reset(t: Transport): Promise<void> {
+  /**
+   * Reset and negotiation in one write: the host answers line by line, in order, so this saves
+   * a round trip. Lines before our `invalid command` are stale replies meant for someone else.
+   */
+  private async resetAndNegotiate(t: Transport): Promise<1 | 2> {
     await t.discardInput();
-    await this.send(t, '\n');
-    // Anything before our `invalid command` is a stale reply meant for someone else.
+    await this.send(t, '\nNEGOTIATE V2\n');
     while ((await this.readLine(t, RESET_WAIT_MS)) !== 'invalid command');
-  }
-
-  private async negotiate(t: Transport): Promise<1 | 2> {
-    await this.send(t, 'NEGOTIATE V2\n');
     for (;;) {
       const line = await this.readLine(t, V1_WAIT_MS);
       if (line === 'V2_OK') return 2;
