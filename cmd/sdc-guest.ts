@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { TOOLS } from '../lib/tools/registry';
 import { runTool } from '../lib/tools/run';
-import { COMMIT, VERSION } from '../lib/version';
+import { versionLine } from '../lib/version';
 
 async function main(): Promise<void> {
   const invokedAs = process.platform === 'win32' ? process.execPath : process.argv0;
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   }
   const name = args[0] ?? '';
   if (name === '--version') {
-    process.stdout.write(`sdc-guest ${VERSION} (${COMMIT})\n`);
+    process.stdout.write(versionLine('sdc-guest'));
   } else if (TOOLS[name]) {
     runTool(await TOOLS[name](), name, args.slice(1));
   } else {

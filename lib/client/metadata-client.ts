@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeV1Request, V1Body } from '../protocol/v1';
 import { encodeRequest, parseFrame } from '../protocol/v2';
 import { ChannelClosedError, ReadTimeoutError } from '../transport/line-channel';
 import { newRequestId } from './request-id';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from '../transport/transport';
+import { withTimeLimit } from '../time-limit';
 
 export type Reply =
   | { kind: 'success'; value: Buffer }
@@ -39,8 +41,6 @@ const V2_WAIT_MS = 45000;
 const MIN_WAIT_MS = 100;
 const RETRY_PAUSE_MS = [50, 200, 500, 1000];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * One metadata session as mdata-client runs it: open, reset with an empty line, negotiate V2,
  * then requests. Timeouts and lost connections lead to a new session and a resend with a new
@@ -53,10 +53,6 @@ export class MetadataClient {
 
   constructor(private readonly options: ClientOptions) {}
 
-  get protocolVersion(): 1 | 2 {
-    return this.version;
-  }
-
   /** An idle limit of at most `ms`, and at most half the budget left, so a reset and resend still fit. */
   private idle(ms: number): number {
     return Math.min(ms, Math.max((this.options.deadline - Date.now()) / 2, MIN_WAIT_MS));
@@ -67,18 +63,10 @@ export class MetadataClient {
   }
 
   /** Writes within the same limits: a host that stops reading must not stall us. */
-  private async send(t: Transport, data: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ReadTimeoutError('the metadata service is not reading')), this.idle(V2_WAIT_MS));
+  private send(t: Transport, data: string): Promise<void> {
+    return withTimeLimit(t.write(data), this.idle(V2_WAIT_MS), () => {
+      throw new ReadTimeoutError('the metadata service is not reading');
     });
-    const writing = t.write(data);
-    writing.catch(() => undefined); // still pending when the limit wins; closing the transport fails it
-    try {
-      await Promise.race([writing, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async pause(reason: string): Promise<void> {
@@ -128,9 +116,8 @@ export class MetadataClient {
         return await this.exchangeV2(t, op);
       } catch (err) {
         if (!(err instanceof ReadTimeoutError || err instanceof ChannelClosedError || err instanceof TransientError)) throw err;
-        if (Date.now() >= this.options.deadline) throw new BudgetExhaustedError(this.options.budgetSeconds, reasonOf(err));
-        this.options.log?.('receive timeout, resetting protocol...');
         await this.pause(reasonOf(err));
+        this.options.log?.('receive timeout, resetting protocol...');
         await this.start();
       }
     }

@@ -16,7 +16,7 @@ export function encodeFrame(reqid: string, code: string, payload?: string | Buff
 }
 
 /** PUT payload: base64(key) SP base64(value), which the frame encodes again. */
-export function encodePutPayload(key: string, value: Buffer | string): string {
+function encodePutPayload(key: string, value: Buffer | string): string {
   return `${encodeBase64(key)} ${encodeBase64(value)}`;
 }
 

@@ -3,6 +3,7 @@ import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { handleRequest, Log, overLongResponse } from './handler';
 import { InputError, MetadataStore } from './store';
+import { withTimeLimit } from '../time-limit';
 
 export interface ServerOptions {
   /** Longest request line in bytes, LF not counted. */
@@ -165,7 +166,7 @@ export async function listenOnSocket(path: string, store: MetadataStore, options
       for (const socket of connections) socket.destroy();
       await closed;
       await unlink(path).catch(() => undefined);
-      await withinTime(store.idle(), SHUTDOWN_WAIT_MS);
+      await withTimeLimit(store.idle(), SHUTDOWN_WAIT_MS, () => undefined);
     },
   };
 }
@@ -213,7 +214,7 @@ export function connectToChardev(path: string, store: MetadataStore, options: Se
       stopping = true;
       if (timer) clearTimeout(timer);
       socket?.destroy();
-      await withinTime(store.idle(), SHUTDOWN_WAIT_MS);
+      await withTimeLimit(store.idle(), SHUTDOWN_WAIT_MS, () => undefined);
     },
   };
 }
@@ -254,8 +255,3 @@ export async function serveZones(root: string, options: ServerOptions): Promise<
   return { service, zones };
 }
 
-function withinTime(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -1,11 +1,10 @@
 import { BudgetExhaustedError, MetadataClient, type Reply } from '../client/metadata-client';
 import { findMetadataTarget, openerFor } from '../transport/detect';
-import { PermanentError } from '../transport/transport';
-import { COMMIT, VERSION } from '../version';
+import { versionLine } from '../version';
 import { shortName } from './run';
 
 export const EXIT = { OK: 0, NOTFOUND: 1, ERROR: 2, USAGE: 3, TIMEOUT: 10 } as const;
-export const DEFAULT_TIMEOUT_SECONDS = 60;
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 export interface ToolSpec {
   /** Usage after `<argv0>`, as mdata-client prints it: `<keyname>`. */
@@ -70,7 +69,7 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
       process.stdout.write(helpText(name, spec));
       return EXIT.OK;
     } else if (a === '--version') {
-      process.stdout.write(`${name} ${VERSION} (${COMMIT})\n`);
+      process.stdout.write(versionLine(name));
       return EXIT.OK;
     } else if (a === '--timeout' || a.startsWith('--timeout=')) {
       timeoutText = a === '--timeout' ? args[++i] : a.slice('--timeout='.length);
@@ -121,7 +120,7 @@ export function reportFailure(err: unknown, prefix: string): number {
     writeErr(`ERROR: ${err.message}`);
     return EXIT.TIMEOUT;
   }
-  writeErr(`${prefix}${err instanceof PermanentError || err instanceof Error ? err.message : String(err)}`);
+  writeErr(`${prefix}${err instanceof Error ? err.message : String(err)}`);
   return EXIT.ERROR;
 }
 

@@ -1,27 +1,19 @@
 import { BudgetExhaustedError } from '../client/metadata-client';
+import { withTimeLimit } from '../time-limit';
 import { EXIT, parseToolArgs, reportFailure, reportReply, withClient, writeErr, type ParsedArgs } from './client-cli';
 import type { ToolMain } from './run';
 
 /** All of stdin, within the budget: a pipe that never closes must not hold the tool. */
 async function readStdin(parsed: ParsedArgs): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let timer: NodeJS.Timeout | undefined;
   const reading = (async () => {
+    const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   })();
-  reading.catch(() => undefined); // fails once stdin is destroyed below
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      process.stdin.destroy();
-      reject(new BudgetExhaustedError(parsed.timeoutSeconds, 'stdin was not closed'));
-    }, parsed.deadline - Date.now());
+  return withTimeLimit(reading, parsed.deadline - Date.now(), () => {
+    process.stdin.destroy();
+    throw new BudgetExhaustedError(parsed.timeoutSeconds, 'stdin was not closed');
   });
-  try {
-    return await Promise.race([reading, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export const main: ToolMain = async (args, invokedAs) => {

@@ -1,5 +1,5 @@
 import type { ToolMain } from './run';
-import { COMMIT, VERSION } from '../version';
+import { versionLine } from '../version';
 import { InputError, MetadataStore } from '../server/store';
 import { connectToChardev, DEFAULT_MAX_LINE, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
 
@@ -108,7 +108,7 @@ export const main: ToolMain = async (args) => {
     return EXIT_OK;
   }
   if (config === 'version') {
-    process.stdout.write(`mdata-server ${VERSION} (${COMMIT})\n`);
+    process.stdout.write(versionLine('mdata-server'));
     return EXIT_OK;
   }
 

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { PermanentError, type TransportOpener } from './transport';
 
 /** Zone sockets, newest first: SmartOS zones, LX zones, SDC 6 zones. */
-export const ZONE_SOCKETS = ['/.zonecontrol/metadata.sock', '/native/.zonecontrol/metadata.sock', '/var/run/smartdc/metadata.sock'];
+const ZONE_SOCKETS = ['/.zonecontrol/metadata.sock', '/native/.zonecontrol/metadata.sock', '/var/run/smartdc/metadata.sock'];
 
 export interface MetadataTarget {
   kind: 'socket' | 'serial';

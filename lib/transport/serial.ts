@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { SerialPortStream } from '@serialport/stream';
 import { acquireDeviceLock, LockTimeoutError, type DeviceLock } from './device-lock';
+import { withTimeLimit } from '../time-limit';
 import { LineChannel } from './line-channel';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from './transport';
 
@@ -33,15 +34,8 @@ class SerialTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.port.isOpen) {
-      // Bounded: a close behind a write the host never read must not hold the tool.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.port.close(() => resolve())),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
+    // Bounded: a close behind a write the host never read must not hold the tool.
+    if (this.port.isOpen) await withTimeLimit(new Promise<void>((resolve) => this.port.close(() => resolve())), CLOSE_WAIT_MS, () => undefined);
     this.lock.release();
   }
 }

@@ -2,15 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeBase64Lenient } from '../../lib/protocol/base64';
+import { parseRequestLine, type AgentRequest } from '../../lib/protocol/request';
+import { LineSplitter } from '../../lib/server/listeners';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { encodeV1Success } from '../../lib/protocol/v1';
 
-export interface FrameRequest {
-  reqid: string;
-  code: string;
-  payload: string;
-}
+export type FrameRequest = Extract<AgentRequest, { kind: 'v2' }>;
 
 /** How the host answers one V2 request; `null` keeps silent. The default is a correct reply. */
 export type FrameResponder = (req: FrameRequest, correct: string, socket: Socket, count: number) => string | null;
@@ -62,31 +59,26 @@ export class ScriptedHost {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     if (this.options.onConnect) socket.write(this.options.onConnect);
-    let buffered = '';
-    socket.on('data', (chunk) => {
-      const lines = (buffered + chunk.toString('latin1')).split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) this.answer(line.trimEnd(), socket);
-    });
+    const lines = new LineSplitter(Infinity, (line) => this.answer(line.toString('utf8'), socket), () => undefined);
+    socket.on('data', (chunk: Buffer) => lines.push(chunk));
   }
 
   private answer(line: string, socket: Socket): void {
     if (this.options.silent) return;
     const values = this.options.values ?? {};
-    if (line === '') return void socket.write('invalid command\n');
-    if (line === 'NEGOTIATE V2') {
-      socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
-      return this.options.afterNegotiate?.(socket);
+    const req = parseRequestLine(line);
+    if (req.kind === 'invalid') return void socket.write('invalid command\n');
+    if (req.kind === 'dropped') return;
+    if (req.kind === 'v1') {
+      if (req.command === 'NEGOTIATE') {
+        socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
+        return this.options.afterNegotiate?.(socket);
+      }
+      if (req.command === 'GET') return void socket.write(req.arg in values ? encodeV1Success(values[req.arg]) : 'NOTFOUND\n');
+      if (req.command === 'KEYS') return void socket.write(encodeV1Success(Object.keys(values).join('\n')));
+      return void socket.write('FAILURE\n');
     }
-    const [cmd, ...rest] = line.split(' ');
-    if (cmd === 'GET') {
-      const key = rest.join(' ');
-      return void socket.write(key in values ? encodeV1Success(values[key]) : 'NOTFOUND\n');
-    }
-    if (cmd === 'KEYS') return void socket.write(encodeV1Success(Object.keys(values).join('\n')));
-    if (cmd !== 'V2' || this.options.v1Only) return void socket.write('FAILURE\n');
-    const [, , reqid, code, payload = ''] = rest;
-    const req = { reqid, code, payload: decodeBase64Lenient(payload).toString('utf8') };
+    if (this.options.v1Only) return void socket.write('FAILURE\n');
     this.requests++;
     const reply = (this.options.respond ?? ((_r, correct) => correct))(req, correctReply(req, values), socket, this.requests);
     if (reply !== null) socket.write(reply);
