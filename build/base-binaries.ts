@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashFile } from './common';
 
 /** Official Node builds redistributed on npm, pinned by version and tarball integrity (toolchain §4.1). */
 export const NODE_VERSION = '22.23.3';
@@ -23,7 +23,10 @@ export interface Bases {
   win: string;
 }
 
-function fetchTarball(cache: string, pkg: string, integrity: string, log: (s: string) => void): string {
+/** What identifies the prepared bases: the pinned version and tarballs. */
+export const BASES_ID = `${NODE_VERSION} ${PINS.linux.integrity} ${PINS.win.integrity}`;
+
+async function fetchTarball(cache: string, pkg: string, integrity: string, log: (s: string) => void): Promise<string> {
   const tgz = join(cache, `${pkg}-${NODE_VERSION}.tgz`);
   if (!existsSync(tgz)) {
     log(`npm pack ${pkg}@${NODE_VERSION}`);
@@ -31,7 +34,7 @@ function fetchTarball(cache: string, pkg: string, integrity: string, log: (s: st
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  const actual = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
+  const actual = `sha512-${await hashFile(tgz, 'sha512', 'base64')}`;
   if (actual !== integrity) {
     rmSync(tgz, { force: true });
     throw new Error(`${tgz}: integrity ${actual} does not match pin ${integrity}`);
@@ -40,7 +43,7 @@ function fetchTarball(cache: string, pkg: string, integrity: string, log: (s: st
 }
 
 /** Fetches, verifies and prepares both bases (Linux stripped, Windows unsigned); reuses prepared ones. */
-export function prepareBases(cache: string, log: (s: string) => void): Bases {
+export async function prepareBases(cache: string, log: (s: string) => void): Promise<Bases> {
   mkdirSync(cache, { recursive: true });
   const out: Bases = {
     linux: join(cache, `node-${NODE_VERSION}-linux-x64-stripped`),
@@ -49,7 +52,7 @@ export function prepareBases(cache: string, log: (s: string) => void): Bases {
   for (const os of ['linux', 'win'] as const) {
     if (existsSync(out[os])) continue;
     const { pkg, integrity, bin } = PINS[os];
-    const tgz = fetchTarball(cache, pkg, integrity, log);
+    const tgz = await fetchTarball(cache, pkg, integrity, log);
     const dir = join(cache, `${pkg}-${NODE_VERSION}`);
     mkdirSync(dir, { recursive: true });
     execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${bin}`]);

@@ -1,16 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
-
-export const root = join(__dirname, '..');
-
-export function sourceCommit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-}
+import { root } from './common';
 
 /** esbuild options shared by the node bundles and the executables' main script. */
 export function bundleOptions(entry: string, outfile: string, target: string, commit: string): BuildOptions {

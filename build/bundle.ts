@@ -1,7 +1,8 @@
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleOptions, root, sourceCommit } from './bundle-options';
+import { bundleOptions } from './bundle-options';
+import { root, sourceCommit } from './common';
 
 async function main(): Promise<void> {
   const commit = sourceCommit();

@@ -2,11 +2,11 @@
  * VirtIO drivers from the upstream virtio-win release (an ISO or an extracted folder), checked
  * against drivers/manifest.json and copied into windows/drivers/<driver>/<os>/<arch>/.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { openIso } from '../lib/iso9660/reader';
+import { hashFile } from './common';
 
 export interface DriversManifest {
   virtioWin: { version: string; url: string; sha256: string | null };
@@ -68,12 +68,6 @@ async function openFolderSource(dir: string): Promise<DriverSource> {
   };
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** The DriverVer value of an .inf ("MM/DD/YYYY,a.b.c.d"), which may be UTF-16 or 8-bit text. */
 export function driverVer(inf: Buffer): string | undefined {
   let text: string;
@@ -98,7 +92,7 @@ export async function importDrivers(virtioWin: string, manifest: DriversManifest
     source = await openFolderSource(virtioWin);
   } else {
     log(`virtio-win: hashing ${virtioWin}`);
-    const actual = await sha256File(virtioWin);
+    const actual = await hashFile(virtioWin);
     if (pinned === null) {
       throw new DriverCheckError([`virtio-win ${version}: drivers/manifest.json pins no sha256; ${virtioWin} has sha256 ${actual}: check it against upstream and set virtioWin.sha256`]);
     }

@@ -17,8 +17,10 @@ export type LayoutEntry =
   | { path: string; hardlink: string }
   | { path: string; generated: 'drivers' | 'sha256sums' };
 
-const LINUX_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
-const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
+/** The names the multi-call binaries answer to; build/sea.ts makes the same links in dist/. */
+export const LINUX_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
+export const WINDOWS_MAIN = 'mdata-get.exe';
+export const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
 
 export const LAYOUT: LayoutEntry[] = [
   { path: 'README', source: 'build/archive-README.txt', mode: 0o644 },
@@ -28,7 +30,7 @@ export const LAYOUT: LayoutEntry[] = [
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/${tool}`, symlink: 'sdc-guest' })),
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/man/man8/${tool}.8`, source: `docs/man/${tool}.8`, mode: 0o644 })),
 
-  { path: 'windows/bin/mdata-get.exe', built: 'win-x64/mdata-get.exe', mode: 0o755 },
-  ...WINDOWS_TOOL_NAMES.map((name) => ({ path: `windows/bin/${name}`, hardlink: 'windows/bin/mdata-get.exe' })),
+  { path: `windows/bin/${WINDOWS_MAIN}`, built: `win-x64/${WINDOWS_MAIN}`, mode: 0o755 },
+  ...WINDOWS_TOOL_NAMES.map((name) => ({ path: `windows/bin/${name}`, hardlink: `windows/bin/${WINDOWS_MAIN}` })),
   { path: 'windows/drivers', generated: 'drivers' },
 ];

@@ -2,8 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-
-const root = join(__dirname, '..');
+import { root } from './common';
 
 function main(): void {
   if (process.platform !== 'linux') {

@@ -1,16 +1,16 @@
 // Packs build/layout.ts into <out>/sdc-vm-tools-<version>.{iso,zip,tar.gz} and <out>/SHA256SUMS.
 // Usage: package.ts (iso|zip|tar)... [--dist DIR] [--out DIR] [--virtio-win ISO|DIR] [--drivers-manifest FILE]
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeIso, type IsoWriteEntry } from '../lib/iso9660/writer';
 import { writeZip } from './archives';
-import { DriverCheckError, importDrivers, loadManifest, sha256File } from './drivers';
+import { VERSION } from '../lib/version';
+import { git, hashFile, root, stepLogger } from './common';
+import { DriverCheckError, importDrivers, loadManifest } from './drivers';
 import { LAYOUT, type LayoutEntry } from './layout';
 import { writeTarGz, type TarEntry } from './ustar';
 
-const root = join(__dirname, '..');
 const FORMATS = { iso: 'iso', zip: 'zip', tar: 'tar.gz' } as const;
 type Format = keyof typeof FORMATS;
 const VOLUME_ID = 'SDC Guest Tools';
@@ -34,10 +34,7 @@ type Item =
   | { type: 'symlink'; path: string; target: string }
   | { type: 'hardlink'; path: string; target: string };
 
-const started = Date.now();
-function log(msg: string): void {
-  console.log(`package: [${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
-}
+const log = stepLogger('package');
 
 class UsageError extends Error {}
 
@@ -61,17 +58,8 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
-  } catch {
-    throw new Error(`git ${args.join(' ')} failed: the version and the default SOURCE_DATE_EPOCH come from the git checkout`);
-  }
-}
-
 function packageVersion(): string {
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return `${version}-${git(['rev-parse', '--short', 'HEAD'])}`;
+  return `${VERSION}-${git(['rev-parse', '--short', 'HEAD'])}`;
 }
 
 function sourceDateEpoch(): number {
@@ -153,7 +141,7 @@ async function stage(top: string, options: Options): Promise<Item[]> {
   const byPath = (a: Item, b: Item) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   if (sumsPath) {
     const files = items.filter((i): i is Extract<Item, { type: 'file' }> => i.type === 'file').sort(byPath);
-    const lines = await Promise.all(files.map(async (f) => `${await sha256File(f.staged)}  ${f.path}\n`));
+    const lines = await Promise.all(files.map(async (f) => `${await hashFile(f.staged)}  ${f.path}\n`));
     items.push(await stageFile(sumsPath, join(top, sumsPath), Buffer.from(lines.join('')), 0o644));
   }
   const dirs = new Set(items.filter((i) => i.type === 'dir').map((i) => i.path));
@@ -210,7 +198,7 @@ async function writeChecksums(outDir: string, version: string): Promise<void> {
   const lines: string[] = [];
   for (const ext of Object.values(FORMATS)) {
     const name = `sdc-vm-tools-${version}.${ext}`;
-    if (existsSync(join(outDir, name))) lines.push(`${await sha256File(join(outDir, name))}  ${name}\n`);
+    if (existsSync(join(outDir, name))) lines.push(`${await hashFile(join(outDir, name))}  ${name}\n`);
   }
   const tmp = join(outDir, `.SHA256SUMS.tmp-${process.pid}`);
   await writeFile(tmp, lines.join(''));

@@ -2,32 +2,26 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { NODE_VERSION, prepareBases } from './base-binaries';
-import { bundleOptions, root, sourceCommit } from './bundle-options';
+import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
+import { bundleOptions } from './bundle-options';
+import { hashFile, root, sourceCommit, stepLogger } from './common';
+import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
 
 // postject ships no types; this is the part of its API used here.
 const { inject } = require('postject') as {
   inject(file: string, resource: string, data: Buffer, options: { sentinelFuse: string; overwrite: boolean }): Promise<void>;
 };
 
-const out = process.argv[2] === '--out' && process.argv[3] ? resolve(process.argv[3]) : join(root, 'dist');
+const out = join(root, 'dist');
 const cache = join(root, '.cache');
 const work = join(cache, 'sea-work');
 const stampFile = join(cache, 'sea-stamp.json');
 
-const LINUX_LINKS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
-const WIN_MAIN = 'mdata-get.exe';
-const WIN_LINKS = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-const started = Date.now();
-function log(msg: string): void {
-  console.log(`sea: [${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
-}
-
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+const log = stepLogger('sea');
 const mb = (file: string): string => `${(statSync(file).size / 1e6).toFixed(2)} MB`;
 
 /** Copies the addons into the work dir under their asset names, so sea-config holds only relative paths. */
@@ -78,7 +72,7 @@ function relink(dir: string, target: string, names: string[], kind: 'symlink' | 
 }
 
 async function main(): Promise<void> {
-  const bases = prepareBases(join(cache, 'node-bases'), log);
+  const bases = await prepareBases(join(cache, 'node-bases'), log);
   log(`bases ready: node ${NODE_VERSION} linux ${mb(bases.linux)}, win ${mb(bases.win)}`);
 
   rmSync(work, { recursive: true, force: true });
@@ -106,16 +100,19 @@ async function main(): Promise<void> {
 
   const linuxDir = join(out, 'linux-x64');
   const winDir = join(out, 'win-x64');
-  const outputs = [join(linuxDir, 'sdc-guest'), join(winDir, WIN_MAIN)];
+  const outputs = [join(linuxDir, 'sdc-guest'), join(winDir, WINDOWS_MAIN)];
   // Skip the slow injections when the blob, the bases and this script are unchanged and the outputs are intact.
-  const key = createHash('sha256').update(blob).update(sha256(bases.linux)).update(sha256(bases.win)).update(readFileSync(__filename)).digest('hex');
+  const key = createHash('sha256').update(blob).update(BASES_ID).update(readFileSync(__filename)).digest('hex');
   let stamp: { key?: string; outputs?: Record<string, string> } = {};
   try {
     stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
   } catch {
     // first build
   }
-  const upToDate = stamp.key === key && outputs.every((f) => existsSync(f) && stamp.outputs?.[f] === sha256(f));
+  const present = outputs.every((f) => existsSync(f));
+  const hashes: Record<string, string> = {};
+  if (present) for (const f of outputs) hashes[f] = await hashFile(f);
+  const upToDate = present && stamp.key === key && outputs.every((f) => stamp.outputs?.[f] === hashes[f]);
   if (upToDate) {
     log('inputs unchanged, executables up to date');
   } else {
@@ -126,16 +123,13 @@ async function main(): Promise<void> {
     log('dynamic symbols unchanged (nm -D)');
     log('injecting into the Windows base (postject)');
     await injectInto(bases.win, blob, outputs[1]);
+    for (const f of outputs) hashes[f] = await hashFile(f);
   }
-  relink(linuxDir, 'sdc-guest', LINUX_LINKS, 'symlink');
-  relink(winDir, WIN_MAIN, WIN_LINKS, 'hardlink');
-  const hashes: Record<string, string> = {};
-  for (const f of outputs) {
-    hashes[f] = sha256(f);
-    log(`${relative(root, f)}: ${statSync(f).size} bytes, sha256 ${hashes[f]}`);
-  }
+  relink(linuxDir, 'sdc-guest', LINUX_TOOLS, 'symlink');
+  relink(winDir, WINDOWS_MAIN, WINDOWS_TOOL_NAMES, 'hardlink');
+  for (const f of outputs) log(`${relative(root, f)}: ${statSync(f).size} bytes, sha256 ${hashes[f]}`);
   writeFileSync(stampFile, `${JSON.stringify({ key, outputs: hashes }, null, 2)}\n`);
-  log(`links: ${LINUX_LINKS.join(' ')} -> sdc-guest; ${WIN_LINKS.join(' ')} = ${WIN_MAIN}`);
+  log(`links: ${LINUX_TOOLS.join(' ')} -> sdc-guest; ${WINDOWS_TOOL_NAMES.join(' ')} = ${WINDOWS_MAIN}`);
 }
 
 main().catch((err) => {

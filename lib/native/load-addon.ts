@@ -11,7 +11,7 @@ function devAddonPath(name: AddonName): string {
   const repoRoot = join(__dirname, '..', '..');
   const plat = `${process.platform}-${process.arch}`;
   if (name === 'serialport') {
-    const dir = process.env.SERIALPORT_PREBUILDS ?? join(repoRoot, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds');
+    const dir = join(repoRoot, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds');
     const file = process.platform === 'linux' ? '@serialport+bindings-cpp.glibc.node' : '@serialport+bindings-cpp.node';
     return join(dir, plat, file);
   }

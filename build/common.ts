@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = join(__dirname, '..');
+
+/** A git command in the checkout; throws one clear line when git or the checkout is missing. */
+export function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
+  } catch {
+    throw new Error(`git ${args.join(' ')} failed: the version and the default SOURCE_DATE_EPOCH come from the git checkout`);
+  }
+}
+
+/** The short commit the tools report with --version; `unknown` outside a checkout. */
+export function sourceCommit(): string {
+  try {
+    return git(['rev-parse', '--short', 'HEAD']);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Progress lines a person can follow: `<prefix>: [  12.3s] message`. */
+export function stepLogger(prefix: string): (msg: string) => void {
+  const started = Date.now();
+  return (msg) => console.log(`${prefix}: [${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+}
+
+/** A file's digest, streamed (the executables are 100 MB). */
+export async function hashFile(path: string, algorithm: 'sha256' | 'sha512' = 'sha256', encoding: 'hex' | 'base64' = 'hex'): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest(encoding);
+}
