@@ -1,11 +1,14 @@
 // mdata-server throughput (GET/s) and p99 latency with 100 concurrent clients, each on its own
 // connection over a loopback unix socket, sending one V2 GET at a time. Median of several runs.
-import { spawn, ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest } from '../lib/protocol/v2';
+import { withTimeLimit } from '../lib/time-limit';
+import { startUntil, stop } from '../test/support/processes';
+import { median } from './timing';
 
 const CLIENTS = 100;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -14,27 +17,12 @@ const MAX_REQUESTS_PER_CLIENT = 100_000;
 const root = join(__dirname, '..');
 const fixtures = join(root, 'test', 'fixtures', 'server');
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function startServer(dir: string): Promise<ChildProcess> {
+async function startServer(dir: string): Promise<ChildProcess> {
   const bundle = join(root, 'dist', 'node', 'mdata-server.cjs');
   const entry = existsSync(bundle) ? [bundle] : ['-r', 'tsm', join(root, 'cmd', 'mdata-server.ts')];
   copyFileSync(join(fixtures, 'metadata.json'), join(dir, 'metadata.json'));
   const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('mdata-server not ready in 10 s')), 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      if (d.toString().includes('listening on')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`mdata-server exited ${code}`)));
-  });
+  return (await startUntil(process.execPath, args, /listening on/)).child;
 }
 
 function connect(path: string): Promise<Socket> {
@@ -67,6 +55,7 @@ function hammer(socket: Socket, index: number, deadline: number): Promise<number
       else resolve(latencies);
     });
     socket.on('error', reject);
+    socket.on('close', () => reject(new Error('connection closed before the run ended')));
     send();
   });
 }
@@ -74,7 +63,10 @@ function hammer(socket: Socket, index: number, deadline: number): Promise<number
 async function run(path: string): Promise<{ perSecond: number; p50: number; p99: number }> {
   const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connect(path)));
   const started = Date.now();
-  const all = (await Promise.all(sockets.map((s, i) => hammer(s, i, started + RUN_MS)))).flat();
+  const clients = Promise.all(sockets.map((s, i) => hammer(s, i, started + RUN_MS)));
+  const all = (await withTimeLimit(clients, RUN_MS + 10_000, () => {
+    throw new Error('clients still waiting for replies 10 s after the run');
+  })).flat();
   const elapsed = (Date.now() - started) / 1000;
   sockets.forEach((s) => s.destroy());
   all.sort((a, b) => a - b);
@@ -94,7 +86,7 @@ async function main(): Promise<void> {
     console.log(`  median p50 latency: ${fmt(median(results.map((r) => r.p50)))} ms`);
     console.log(`  median p99 latency: ${fmt(median(results.map((r) => r.p99)))} ms`);
   } finally {
-    server.kill('SIGTERM');
+    await stop(server);
     rmSync(dir, { recursive: true, force: true });
   }
 }

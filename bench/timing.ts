@@ -21,7 +21,7 @@ export function interleavedMedians(commands: TimedCommand[], runs: number, warmu
   for (let i = 0; i < warmup + runs; i++) {
     commands.forEach((c, n) => {
       const started = process.hrtime.bigint();
-      const r = spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
       if (i >= warmup) samples[n].push(ms);

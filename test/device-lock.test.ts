@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireDeviceLock, LockTimeoutError } from '../lib/transport/device-lock';
+import { startUntil } from './support/processes';
 
 const root = join(__dirname, '..');
 const addonPath = join(root, 'dist', 'native', `fcntl-lock-${process.platform}-${process.arch}.node`);
@@ -37,22 +38,10 @@ function waitForLine(child: ChildProcess, prefix: string, timeoutMs = 5000): Pro
   });
 }
 
-function startPtyPair(): Promise<string> {
-  const proc = track(spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] }));
-  socat = proc;
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`socat printed no pty within 5 s: ${err}`)), 5000);
-    proc.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-      const m = /PTY is (\/dev\/pts\/\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    proc.on('error', reject);
-  });
+async function startPtyPair(): Promise<string> {
+  const { child, match } = await startUntil('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], /PTY is (\/dev\/pts\/\d+)/, 5000);
+  socat = track(child);
+  return match[1];
 }
 
 const PY_HOLD = `

@@ -1,7 +1,6 @@
 // The standalone executables from `make executables` (build/sea.ts): dispatch, version, addon extraction,
 // serial on Linux and under wine, reproducibility. The protocol scenarios over them live elsewhere.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetadataHost } from './support/metadata-host';
 import { repoRoot } from './support/run-tool';
+import { VERSION } from '../lib/version';
+import { sha256 } from './support/packer';
 import { WinePrefix } from './support/wine';
 
 const linuxDir = join(repoRoot, 'dist', 'linux-x64');
@@ -16,7 +17,6 @@ const winDir = join(repoRoot, 'dist', 'win-x64');
 const sdcGuest = join(linuxDir, 'sdc-guest');
 const fixtures = join(repoRoot, 'test', 'fixtures');
 const UTF8_VALUE = 'café ☕ ünïcödé\n';
-const VERSION = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string;
 
 interface Result {
   code: number | null;
@@ -35,7 +35,6 @@ function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; c
   });
 }
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 let host: Promise<MetadataHost> | undefined;
 const ptyHost = (): Promise<MetadataHost> =>

@@ -1,12 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeIso, type IsoWriteEntry } from '../lib/iso9660/writer';
 import { openIso } from '../lib/iso9660/reader';
+import { sha256 } from './support/packer';
 
 const work = mkdtempSync(join(tmpdir(), 'iso9660-test-'));
 const src = join(work, 'src');
@@ -51,7 +52,7 @@ function entries(): IsoWriteEntry[] {
 }
 
 function run(cmd: string, args: string[], encoding: BufferEncoding = 'utf8'): string {
-  return execFileSync(cmd, args, { encoding, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  return execFileSync(cmd, args, { encoding, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, timeout: 60_000, killSignal: 'SIGKILL' });
 }
 
 function listTree(root: string, prefix = ''): string[] {
@@ -61,7 +62,6 @@ function listTree(root: string, prefix = ''): string[] {
   }).sort();
 }
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 test.before(async () => {
   for (const [path, { data, mode }] of Object.entries(files)) {

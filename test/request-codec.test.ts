@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { crc32Hex as crcOf } from '../lib/protocol/crc32';
+import { frameLine } from '../lib/protocol/v2';
 import { parseRequestLine, AgentRequest } from '../lib/protocol/request';
 import { handleRequest } from '../lib/server/handler';
 import { MetadataStore } from '../lib/server/store';
@@ -9,7 +10,7 @@ import { buildRoutes, JsonObject, normaliseMac } from '../lib/server/vm-object';
 import { DROPPED_FRAMES, READ_ONLY_V2, V1 } from './fixtures/server/agent-vectors';
 
 const FIXTURES = join(__dirname, 'fixtures', 'server');
-const frameOf = (body: string) => `V2 ${body.length} ${crcOf(body)} ${body}`;
+const frameOf = (body: string) => line(frameLine(body));
 const line = (bytes: string) => bytes.replace(/\n$/, '');
 
 const REQUEST_FRAMES: Array<[string, string, string, string]> = [
@@ -97,27 +98,23 @@ for (const [text, expected] of V1_SPLITS) {
   });
 }
 
-let store: MetadataStore;
+const storeLoaded = MetadataStore.load(join(FIXTURES, 'metadata.json'), join(FIXTURES, 'vm.json'));
 const quiet = () => undefined;
-
-test('load the fixture store', async () => {
-  store = await MetadataStore.load(join(FIXTURES, 'metadata.json'), join(FIXTURES, 'vm.json'));
-});
 
 for (const [what, request, response] of [...READ_ONLY_V2, ...V1]) {
   test(`handler: ${what}`, async () => {
-    assert.is(await handleRequest(line(request), store, quiet), response);
+    assert.is(await handleRequest(line(request), await storeLoaded, quiet), response);
   });
 }
 
 for (const frame of DROPPED_FRAMES) {
   test(`handler drops ${JSON.stringify(frame)}`, async () => {
-    assert.is(await handleRequest(line(frame), store, quiet), null);
+    assert.is(await handleRequest(line(frame), await storeLoaded, quiet), null);
   });
 }
 
 test('handler: the metadata file wins over the VM object maps', async () => {
-  assert.is(await handleRequest('GET from-vm-file', store, quiet), 'NOTFOUND\n');
+  assert.is(await handleRequest('GET from-vm-file', await storeLoaded, quiet), 'NOTFOUND\n');
 });
 
 test('routes: nics[N] and macs[..] resolve, unusable link-local entries are skipped', () => {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import pkg from '../package.json';
+import { VERSION } from '../lib/version';
 import { bundleCommand, repoRoot, runTool } from './support/run-tool';
 
 const TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
@@ -22,7 +22,7 @@ test('--version prints the package version', async () => {
   for (const tool of TOOLS) {
     const r = await runTool(bundleCommand, tool, ['--version']);
     assert.is(r.code, 0);
-    assert.match(r.stdout.toString(), new RegExp(`^${tool} ${pkg.version.replace(/\./g, '\\.')} \\(\\S+\\)\\n$`));
+    assert.match(r.stdout.toString(), new RegExp(`^${tool} ${VERSION.replace(/\./g, '\\.')} \\(\\S+\\)\\n$`));
   }
 });
 

@@ -28,8 +28,14 @@ export function parseRequestLine(line: string): AgentRequest {
   return parseRequestFrame(arg);
 }
 
+/** The request id of a line that starts like a V2 frame, even one cut short; null otherwise. */
+export function frameRequestId(line: string): string | null {
+  const parts = COMMAND.exec(line);
+  return parts?.[1] === 'V2' ? (FRAME_FIELDS.exec(parts[2])?.[3] ?? null) : null;
+}
+
 /** The part of a V2 request line after `V2` and one whitespace character. */
-export function parseRequestFrame(text: string): AgentRequest {
+function parseRequestFrame(text: string): AgentRequest {
   const m = FRAME_FIELDS.exec(text);
   if (!m) return { kind: 'dropped', reason: 'frame did not parse' };
   const [, length, crc, reqid, rest] = m;
@@ -37,7 +43,8 @@ export function parseRequestFrame(text: string): AgentRequest {
   if (!(Number(length) > 0) || Number(length) !== body.length) {
     return { kind: 'dropped', reason: `invalid length ${length}` };
   }
-  if (crc !== crc32Hex(body)) return { kind: 'dropped', reason: `crc mismatch (ours ${crc32Hex(body)} theirs ${crc})` };
+  const ours = crc32Hex(body);
+  if (crc !== ours) return { kind: 'dropped', reason: `crc mismatch (ours ${ours} theirs ${crc})` };
   const codeAndPayload = CODE_AND_PAYLOAD.exec(rest);
   if (!codeAndPayload) return { kind: 'dropped', reason: 'frame has no code' };
   const payload = decodeBase64Lenient(codeAndPayload[2]).toString('utf8');

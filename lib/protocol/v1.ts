@@ -1,5 +1,3 @@
-export type V1Header = 'SUCCESS' | 'NOTFOUND' | 'V2_OK' | 'invalid command' | string;
-
 export function encodeV1Request(code: 'GET' | 'KEYS', key?: string): string {
   return key === undefined ? `${code}\n` : `${code} ${key}\n`;
 }

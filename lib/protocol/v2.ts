@@ -8,11 +8,15 @@ export interface V2Frame {
   payload: Buffer | null;
 }
 
-/** Encode one frame line, including the trailing LF. An empty payload is left out with its space. */
+/** The frame line around a body, including the trailing LF. */
+export function frameLine(body: string): string {
+  return `V2 ${body.length} ${crc32Hex(body)} ${body}\n`;
+}
+
+/** Encode one frame line. An empty payload is left out with its space. */
 export function encodeFrame(reqid: string, code: string, payload?: string | Buffer | null): string {
   const b64 = payload == null || payload.length === 0 ? '' : encodeBase64(payload);
-  const body = b64 ? `${reqid} ${code} ${b64}` : `${reqid} ${code}`;
-  return `V2 ${body.length} ${crc32Hex(body)} ${body}\n`;
+  return frameLine(b64 ? `${reqid} ${code} ${b64}` : `${reqid} ${code}`);
 }
 
 /** PUT payload: base64(key) SP base64(value), which the frame encodes again. */

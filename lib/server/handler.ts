@@ -1,9 +1,9 @@
 import { encodeV1Success } from '../protocol/v1';
 import { encodeFrame } from '../protocol/v2';
 import { decodeBase64Lenient } from '../protocol/base64';
-import { parseRequestLine } from '../protocol/request';
+import { frameRequestId, parseRequestLine } from '../protocol/request';
 import { MetadataStore } from './store';
-import { encodeValue, internalNamespace, listKeys, lookup, mapForUpdate, Json } from './vm-object';
+import { encodeValue, internalNamespace, listKeys, lookup, mapForUpdate } from './vm-object';
 
 export type Log = (message: string) => void;
 
@@ -37,15 +37,13 @@ export async function handleRequest(line: string, store: MetadataStore, log: Log
   }
 }
 
-const FRAME_HEADER = /^V2\s+\d+\s+[0-9a-f]+\s+([0-9a-f]+)\s/;
-
 /**
  * The answer to a line longer than the limit, given its first bytes: a V2 FAILURE frame when the
  * line starts like a frame (so the client sees its request id), else a V1 `FAILURE`.
  */
 export function overLongResponse(prefix: string, maxLine: number): string {
-  const frame = FRAME_HEADER.exec(prefix);
-  return frame ? encodeFrame(frame[1], 'FAILURE', `Request line longer than ${maxLine} bytes`) : 'FAILURE\n';
+  const reqid = frameRequestId(prefix);
+  return reqid ? encodeFrame(reqid, 'FAILURE', `Request line longer than ${maxLine} bytes`) : 'FAILURE\n';
 }
 
 async function execute(command: string, arg: string, store: MetadataStore, isV2: boolean, log: Log): Promise<Outcome> {
@@ -61,7 +59,7 @@ function get(key: string, store: MetadataStore): Outcome {
   if (!key) return { failure: 'Invalid GET Request' };
   const found = lookup(store.view(), key);
   if ('failure' in found) return found;
-  const encoded = encodeValue(found.value as Json | undefined);
+  const encoded = encodeValue(found.value);
   return encoded === 'failure' ? { failure: null } : encoded;
 }
 
@@ -88,7 +86,7 @@ function remove(key: string, store: MetadataStore, log: Log): Promise<Outcome> |
 
 async function persist(key: string, value: string | null, store: MetadataStore, log: Log): Promise<Outcome> {
   try {
-    await store.update(mapForUpdate(key), key, value);
+    await store.update(mapForUpdate(key), key, value, log);
     return { value: 'OK' };
   } catch (err) {
     log(`cannot write ${store.path}: ${(err as Error).message}`);

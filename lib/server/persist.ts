@@ -7,7 +7,7 @@ let tempCounter = 0;
  * Replace `path` with `text` atomically: write a temp file in the same directory, fsync it,
  * rename it over the target, then fsync the directory. A crash leaves the old or the new file.
  */
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, mode: number, warn: (message: string) => void): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
   try {
@@ -33,7 +33,7 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
       await dirHandle.close();
     }
   } catch (err) {
-    process.stderr.write(`mdata-server: fsync of ${dir} failed: ${(err as Error).message}\n`);
+    warn(`fsync of ${dir} failed: ${(err as Error).message}`);
   }
 }
 

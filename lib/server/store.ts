@@ -62,7 +62,7 @@ export class MetadataStore {
   }
 
   /** Set (value is a string) or remove (value is null) one key, and persist before resolving. */
-  update(map: MetadataMap, key: string, value: string | null): Promise<void> {
+  update(map: MetadataMap, key: string, value: string | null, warn: (message: string) => void): Promise<void> {
     return this.writes.run(async () => {
       const values: JsonObject = { ...(this.view()[map] ?? {}) };
       if (value === null) {
@@ -71,7 +71,7 @@ export class MetadataStore {
         Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
       }
       const next = { ...this.doc, [map]: values };
-      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`, this.mode);
+      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`, this.mode, warn);
       this.doc = next;
     });
   }

@@ -43,7 +43,7 @@ export function internalNamespace(view: VmView, key: string): string | null {
 }
 
 /** Which map a plain (non-`sdc:`) key is read from. */
-export function mapForGet(view: VmView, key: string): MetadataMap {
+function mapForGet(view: VmView, key: string): MetadataMap {
   return key.endsWith('_pw') || internalNamespace(view, key) !== null ? 'internal_metadata' : 'customer_metadata';
 }
 

@@ -1,9 +1,8 @@
 import { BudgetExhaustedError, MetadataClient, type Reply } from '../client/metadata-client';
 import { findMetadataTarget, openerFor } from '../transport/detect';
 import { versionLine } from '../version';
-import { shortName } from './run';
+import { EXIT, shortName } from './run';
 
-export const EXIT = { OK: 0, NOTFOUND: 1, ERROR: 2, USAGE: 3, TIMEOUT: 10 } as const;
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
 export interface ToolSpec {

@@ -1,5 +1,5 @@
-import { EXIT, parseToolArgs, printValue, reportReply, withClient } from './client-cli';
-import type { ToolMain } from './run';
+import { parseToolArgs, printValue, reportReply, withClient } from './client-cli';
+import { EXIT, type ToolMain } from './run';
 
 export const main: ToolMain = async (args, invokedAs) => {
   const parsed = parseToolArgs(args, invokedAs, { usage: '', summary: 'List the customer metadata keys, one per line.', minArgs: 0 });

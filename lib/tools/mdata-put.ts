@@ -1,7 +1,7 @@
 import { BudgetExhaustedError } from '../client/metadata-client';
 import { withTimeLimit } from '../time-limit';
-import { EXIT, parseToolArgs, reportFailure, reportReply, withClient, writeErr, type ParsedArgs } from './client-cli';
-import type { ToolMain } from './run';
+import { parseToolArgs, reportFailure, reportReply, withClient, writeErr, type ParsedArgs } from './client-cli';
+import { EXIT, type ToolMain } from './run';
 
 /** All of stdin, within the budget: a pipe that never closes must not hold the tool. */
 async function readStdin(parsed: ParsedArgs): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import type { ToolMain } from './run';
+import { EXIT, type ToolMain } from './run';
 import { versionLine } from '../version';
 import { InputError, MetadataStore } from '../server/store';
 import { connectToChardev, DEFAULT_MAX_LINE, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
@@ -30,9 +30,6 @@ Options:
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad input file or cannot listen, 3 usage.
 `;
 
-const EXIT_OK = 0;
-const EXIT_INPUT = 2;
-const EXIT_USAGE = 3;
 
 interface Config {
   mode: 'socket' | 'connect' | 'zones-root';
@@ -101,15 +98,15 @@ export const main: ToolMain = async (args) => {
     if (!(err instanceof UsageError)) throw err;
     say(err.message);
     process.stderr.write(`${USAGE}\n`);
-    return EXIT_USAGE;
+    return EXIT.USAGE;
   }
   if (config === 'help') {
     process.stdout.write(HELP);
-    return EXIT_OK;
+    return EXIT.OK;
   }
   if (config === 'version') {
     process.stdout.write(versionLine('mdata-server'));
-    return EXIT_OK;
+    return EXIT.OK;
   }
 
   const options: ServerOptions = { maxLine: config.maxLine, log: config.quiet ? () => undefined : say, status: say };
@@ -131,9 +128,9 @@ export const main: ToolMain = async (args) => {
     }
   } catch (err) {
     say(err instanceof InputError ? err.message : `${config.target}: ${(err as Error).message}`);
-    return EXIT_INPUT;
+    return EXIT.ERROR;
   }
   say(`stopping on ${await signal}`);
   await service.close();
-  return EXIT_OK;
+  return EXIT.OK;
 };

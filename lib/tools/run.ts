@@ -1,5 +1,8 @@
 import { basename } from 'node:path';
 
+/** Exit codes shared by every tool, as mdata-client uses them, plus 10 for a spent time budget. */
+export const EXIT = { OK: 0, NOTFOUND: 1, ERROR: 2, USAGE: 3, TIMEOUT: 10 } as const;
+
 /** A tool's entry point: its arguments (without node and script) and how it was invoked; returns the exit code. */
 export type ToolMain = (args: string[], invokedAs: string) => Promise<number>;
 
@@ -11,7 +14,7 @@ export function runTool(main: ToolMain, invokedAs: string, args: string[]): void
     },
     (err: unknown) => {
       process.stderr.write(`${shortName(invokedAs)}: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.ERROR;
     },
   );
 }

@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { VERSION } from '../../lib/version';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -58,8 +59,7 @@ export function runPacker(args: string[], env: Record<string, string> = {}): Pac
 
 /** The archive with this extension in `out`, named sdc-vm-tools-<package.json version>-<commit>.<ext>. */
 export function archive(out: string, ext: 'iso' | 'zip' | 'tar.gz'): string {
-  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const pattern = new RegExp(`^sdc-vm-tools-${version.replace(/\./g, '\\.')}-[0-9a-f]{7,}\\.${ext.replace('.', '\\.')}$`);
+  const pattern = new RegExp(`^sdc-vm-tools-${VERSION.replace(/\./g, '\\.')}-[0-9a-f]{7,}\\.${ext.replace('.', '\\.')}$`);
   const names = readdirSync(out).filter((name) => pattern.test(name));
   if (names.length !== 1) throw new Error(`expected one ${pattern} in ${out}, found: ${readdirSync(out).join(', ')}`);
   return join(out, names[0]);
