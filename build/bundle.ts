@@ -1,8 +1,8 @@
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleOptions } from './bundle-options';
-import { root, sourceCommit } from './common';
+import { root, SOURCE_STAMP, sourceCommit, sourceHash } from './common';
 
 async function main(): Promise<void> {
   const commit = sourceCommit();
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
     await build(bundleOptions(`cmd/${tool}.ts`, join(root, 'dist', 'node', `${tool}.cjs`), 'node20', commit));
     console.log(`bundle: dist/node/${tool}.cjs`);
   }
+  writeFileSync(join(root, 'dist', 'node', SOURCE_STAMP), `${sourceHash()}\n`);
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = join(__dirname, '..');
@@ -35,3 +35,24 @@ export async function hashFile(path: string, algorithm: 'sha256' | 'sha512' = 's
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest(encoding);
 }
+
+/** Folders and files whose content the bundles and executables are built from. */
+const SOURCE_PATHS = ['cmd', 'lib', 'package.json', 'package-lock.json'];
+
+/** One hash of every source file the tools are built from, to tell a stale build from a fresh one. */
+export function sourceHash(): string {
+  const hash = createHash('sha256');
+  const walk = (rel: string): void => {
+    const full = join(root, rel);
+    if (statSync(full).isDirectory()) {
+      for (const name of readdirSync(full).sort()) walk(join(rel, name));
+    } else {
+      hash.update(`${rel}\0`).update(readFileSync(full)).update('\0');
+    }
+  };
+  SOURCE_PATHS.forEach(walk);
+  return hash.digest('hex');
+}
+
+/** The stamp a build leaves in its output folder; tests compare it with `sourceHash()`. */
+export const SOURCE_STAMP = '.source-hash';

@@ -1,9 +1,9 @@
 #!/bin/sh
-# Installs the Debian packages listed in build/debian-packages.txt that are not installed yet.
+# Installs the Debian packages named in the given lists that are not installed yet.
+#   sh build/install-debian-packages.sh LIST...
 set -eu
-list="$(dirname "$0")/debian-packages.txt"
 missing=""
-for pkg in $(sed -e 's/#.*//' "$list"); do
+for pkg in $(cat "$@" | sed -e 's/#.*//'); do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing="$missing $pkg"
 done

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
 import { bundleOptions } from './bundle-options';
-import { hashFile, root, sourceCommit, stepLogger } from './common';
+import { hashFile, root, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
 import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
 
 // postject ships no types; this is the part of its API used here.
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   relink(winDir, WINDOWS_MAIN, WINDOWS_TOOL_NAMES, 'hardlink');
   for (const f of outputs) log(`${relative(root, f)}: ${statSync(f).size} bytes, sha256 ${hashes[f]}`);
   writeFileSync(stampFile, `${JSON.stringify({ key, outputs: hashes }, null, 2)}\n`);
+  for (const dir of [linuxDir, winDir]) writeFileSync(join(dir, SOURCE_STAMP), `${sourceHash()}\n`);
   log(`links: ${LINUX_TOOLS.join(' ')} -> sdc-guest; ${WINDOWS_TOOL_NAMES.join(' ')} = ${WINDOWS_MAIN}`);
 }
 

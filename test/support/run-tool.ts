@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SOURCE_STAMP, sourceHash } from '../../build/common';
 
 export interface ToolResult {
   code: number | null;
@@ -22,7 +24,31 @@ export type ToolCommand = (tool: string) => { file: string; args: string[] };
 
 export const repoRoot = join(__dirname, '..', '..');
 
-export const bundleCommand: ToolCommand = (tool) => ({ file: process.execPath, args: [join(repoRoot, 'dist', 'node', `${tool}.cjs`)] });
+const fresh = new Set<string>();
+
+/** Throws unless `dir` (under dist/) was built from the sources as they are now: tests never run a stale build. */
+export function assertFreshBuild(dir: string): void {
+  if (fresh.has(dir)) return;
+  let stamp = '';
+  try {
+    stamp = readFileSync(join(dir, SOURCE_STAMP), 'utf8').trim();
+  } catch {
+    // no stamp: not built
+  }
+  if (stamp !== sourceHash()) throw new Error(`${relative(repoRoot, dir)} is missing or was built from other sources: run \`make build\``);
+  fresh.add(dir);
+}
+
+export const bundleCommand: ToolCommand = (tool) => {
+  assertFreshBuild(join(repoRoot, 'dist', 'node'));
+  return { file: process.execPath, args: [join(repoRoot, 'dist', 'node', `${tool}.cjs`)] };
+};
+
+/** The standalone Linux executable, by one of its multi-call names. */
+export const linuxExecutableCommand: ToolCommand = (tool) => {
+  assertFreshBuild(join(repoRoot, 'dist', 'linux-x64'));
+  return { file: join(repoRoot, 'dist', 'linux-x64', tool), args: [] };
+};
 
 export function runTool(command: ToolCommand, tool: string, args: string[], options: RunOptions = {}): Promise<ToolResult> {
   const { file, args: prefix } = command(tool);

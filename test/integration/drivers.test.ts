@@ -2,9 +2,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { driverVer, loadManifest, type DriversManifest } from '../build/drivers';
-import { writeIso } from '../lib/iso9660/writer';
-import { ROOT, TempDirs, archive, fakeBytes, fakeDist, runPacker, sha256, tool } from './support/packer';
+import { driverVer, loadManifest, type DriversManifest } from '../../build/drivers';
+import { writeIso } from '../../lib/iso9660/writer';
+import { ROOT, TempDirs, archive, fakeBytes, fakeDist, runPacker, sha256, tool } from '../support/packer';
 
 const REAL = loadManifest(join(ROOT, 'drivers', 'manifest.json'));
 const DRIVER_VER = '08/30/2024,100.95.104.26600';

@@ -2,21 +2,23 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetadataHost } from './support/metadata-host';
-import { repoRoot, type ToolCommand } from './support/run-tool';
-import { scenarioSuite } from './support/scenarios';
-import { WinePrefix } from './support/wine';
+import { MetadataHost } from '../support/metadata-host';
+import { assertFreshBuild, linuxExecutableCommand, repoRoot } from '../support/run-tool';
+import { scenarioSuite } from '../support/scenarios';
+import { WinePrefix } from '../support/wine';
+import { skipTest } from '../support/skip';
 
-const linuxExecutable: ToolCommand = (tool) => ({ file: join(repoRoot, 'dist', 'linux-x64', tool), args: [] });
-
-scenarioSuite('Linux executable over a unix socket', linuxExecutable, false);
-scenarioSuite('Linux executable over a pty', linuxExecutable, true);
+scenarioSuite('Linux executable over a unix socket', linuxExecutableCommand, false);
+scenarioSuite('Linux executable over a pty', linuxExecutableCommand, true);
 
 const windows = suite('Windows executables under wine, COM2 on a pty');
-const exe = (name: string) => join(repoRoot, 'dist', 'win-x64', `${name}.exe`);
+const exe = (name: string) => {
+  assertFreshBuild(join(repoRoot, 'dist', 'win-x64'));
+  return join(repoRoot, 'dist', 'win-x64', `${name}.exe`);
+};
 
 windows('mdata-put.exe, mdata-get.exe, mdata-list.exe and mdata-delete.exe against mdata-server', async () => {
-  if (process.env.SKIP_WINE === '1') return console.log('  SKIPPED: SKIP_WINE=1');
+  if (process.env.SKIP_WINE === '1') return skipTest('SKIP_WINE=1');
   const fixtures = join(repoRoot, 'test', 'fixtures');
   const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);
   const wine = new WinePrefix();

@@ -5,12 +5,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createConnection, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFrame, encodeRequest, frameLine as frame, parseFrame } from '../lib/protocol/v2';
-import { withTimeLimit } from '../lib/time-limit';
-import { DROPPED_FRAMES, PUT_THEN_DELETE, READ_ONLY_V2, V1 } from './fixtures/server/agent-vectors';
+import { encodeFrame, encodeRequest, frameLine as frame, parseFrame } from '../../lib/protocol/v2';
+import { withTimeLimit } from '../../lib/time-limit';
+import { DROPPED_FRAMES, PUT_THEN_DELETE, READ_ONLY_V2, V1 } from '../fixtures/server/agent-vectors';
 
-const ROOT = join(__dirname, '..');
-const FIXTURES = join(__dirname, 'fixtures', 'server');
+const ROOT = join(__dirname, '..', '..');
+const FIXTURES = join(__dirname, '..', 'fixtures', 'server');
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-server-test-'));
 let dirCounter = 0;
 

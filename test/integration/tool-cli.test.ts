@@ -2,8 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { VERSION } from '../lib/version';
-import { bundleCommand, repoRoot, runTool } from './support/run-tool';
+import { VERSION } from '../../lib/version';
+import { bundleCommand, repoRoot, runTool } from '../support/run-tool';
 
 const TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
 

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeIso, type IsoWriteEntry } from '../lib/iso9660/writer';
-import { openIso } from '../lib/iso9660/reader';
-import { sha256 } from './support/packer';
+import { writeIso, type IsoWriteEntry } from '../../lib/iso9660/writer';
+import { openIso } from '../../lib/iso9660/reader';
+import { sha256 } from '../support/packer';
 
 const work = mkdtempSync(join(tmpdir(), 'iso9660-test-'));
 const src = join(work, 'src');

@@ -1,16 +1,17 @@
 // The standalone executables from `make executables` (build/sea.ts): dispatch, version, addon extraction,
 // serial on Linux and under wine, reproducibility. The protocol scenarios over them live elsewhere.
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MetadataHost } from './support/metadata-host';
-import { repoRoot } from './support/run-tool';
-import { VERSION } from '../lib/version';
-import { sha256 } from './support/packer';
-import { WinePrefix } from './support/wine';
+import { MetadataHost } from '../support/metadata-host';
+import { assertFreshBuild, repoRoot } from '../support/run-tool';
+import { VERSION } from '../../lib/version';
+import { sha256 } from '../support/packer';
+import { WinePrefix } from '../support/wine';
+import { skipTest } from '../support/skip';
 
 const linuxDir = join(repoRoot, 'dist', 'linux-x64');
 const winDir = join(repoRoot, 'dist', 'win-x64');
@@ -44,9 +45,8 @@ mkdirSync(join(repoRoot, '.cache'), { recursive: true });
 const scratch = mkdtempSync(join(repoRoot, '.cache', 'test-executables-')); // same filesystem as dist/, for hard links
 
 test.before(() => {
-  for (const f of [sdcGuest, join(winDir, 'mdata-get.exe')]) {
-    if (!existsSync(f)) throw new Error(`${f} is missing: run \`make build\` first`);
-  }
+  assertFreshBuild(linuxDir);
+  assertFreshBuild(winDir);
 });
 
 test.after(async () => {
@@ -144,7 +144,7 @@ async function inMountNamespace(allBlocked: boolean): Promise<Result & { shm: st
 const canMount = (async () => (await run('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'])).code === 0)();
 
 test('noexec TMPDIR and MDATA_NATIVE_DIR: the addons load from the /dev/shm fallback', async () => {
-  if (!(await canMount)) return console.log('  SKIPPED: no permission for `unshare --mount` + tmpfs mounts (needs root/CAP_SYS_ADMIN)');
+  if (!(await canMount)) return skipTest('no permission for `unshare --mount` + tmpfs mounts (needs root/CAP_SYS_ADMIN)');
   const r = await inMountNamespace(false);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, UTF8_VALUE);
@@ -152,7 +152,7 @@ test('noexec TMPDIR and MDATA_NATIVE_DIR: the addons load from the /dev/shm fall
 });
 
 test('no folder can hold the addon: one error lists every folder and why', async () => {
-  if (!(await canMount)) return console.log('  SKIPPED: no permission for `unshare --mount` + tmpfs mounts (needs root/CAP_SYS_ADMIN)');
+  if (!(await canMount)) return skipTest('no permission for `unshare --mount` + tmpfs mounts (needs root/CAP_SYS_ADMIN)');
   const r = await inMountNamespace(true);
   assert.is.not(r.code, 0);
   assert.match(r.stderr, /cannot load serialport addon:\n/);
@@ -163,7 +163,7 @@ test('no folder can hold the addon: one error lists every folder and why', async
 });
 
 test('Windows executables under wine: version, dispatch by name (hard link, lone copy), COM2 over a pty', async () => {
-  if (process.env.SKIP_WINE === '1') return console.log('  SKIPPED: SKIP_WINE=1');
+  if (process.env.SKIP_WINE === '1') return skipTest('SKIP_WINE=1');
   const wine = new WinePrefix();
   try {
     await wine.start();

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT, TempDirs, archive, fakeDist, runPacker, sha256, tool, type PackerRun } from './support/packer';
+import { ROOT, TempDirs, archive, fakeDist, runPacker, sha256, tool, type PackerRun } from '../support/packer';
+import { skipTest } from '../support/skip';
 
 const temp = new TempDirs();
 const tempDir = (label: string) => temp.make(label);
@@ -126,7 +127,7 @@ test('the real dist/ from make build, when there is one', () => {
   const linux = join(ROOT, 'dist', 'linux-x64', 'sdc-guest');
   const win = join(ROOT, 'dist', 'win-x64', 'mdata-get.exe');
   if (!existsSync(linux) || !existsSync(win)) {
-    console.log('\n  SKIPPED: real dist/ packing (no dist/linux-x64/sdc-guest or dist/win-x64/mdata-get.exe; run make build)');
+    skipTest('real dist/ packing (no dist/linux-x64/sdc-guest or dist/win-x64/mdata-get.exe; run make build)');
     return;
   }
   const real = tempDir('pack-real');

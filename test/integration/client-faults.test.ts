@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeFrame } from '../lib/protocol/v2';
-import { ScriptedHost, type ScriptedHostOptions } from './support/scripted-host';
-import { bundleCommand, runTool, type RunOptions } from './support/run-tool';
+import { encodeFrame } from '../../lib/protocol/v2';
+import { ScriptedHost, type ScriptedHostOptions } from '../support/scripted-host';
+import { bundleCommand, runTool, type RunOptions } from '../support/run-tool';
 
 const values = { 'user-script': '#!/bin/sh\necho hi\n', plain: 'value' };
 

@@ -3,13 +3,13 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeFrame } from '../lib/protocol/v2';
-import { MetadataHost } from './support/metadata-host';
-import { bridgePty, stop } from './support/processes';
-import { bundleCommand, runTool } from './support/run-tool';
-import { ScriptedHost } from './support/scripted-host';
+import { encodeFrame } from '../../lib/protocol/v2';
+import { MetadataHost } from '../support/metadata-host';
+import { bridgePty, stop } from '../support/processes';
+import { bundleCommand, runTool } from '../support/run-tool';
+import { ScriptedHost } from '../support/scripted-host';
 
-const fixtures = join(__dirname, 'fixtures');
+const fixtures = join(__dirname, '..', 'fixtures');
 
 async function withPtyHost(fn: (host: MetadataHost) => Promise<void>): Promise<void> {
   const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);

@@ -1,15 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { crc32Hex as crcOf } from '../lib/protocol/crc32';
-import { frameLine } from '../lib/protocol/v2';
-import { parseRequestLine, AgentRequest } from '../lib/protocol/request';
-import { handleRequest } from '../lib/server/handler';
-import { MetadataStore } from '../lib/server/store';
-import { buildRoutes, JsonObject, normaliseMac } from '../lib/server/vm-object';
-import { DROPPED_FRAMES, READ_ONLY_V2, V1 } from './fixtures/server/agent-vectors';
+import { crc32Hex as crcOf } from '../../lib/protocol/crc32';
+import { frameLine } from '../../lib/protocol/v2';
+import { parseRequestLine, AgentRequest } from '../../lib/protocol/request';
+import { handleRequest } from '../../lib/server/handler';
+import { MetadataStore } from '../../lib/server/store';
+import { buildRoutes, JsonObject, normaliseMac } from '../../lib/server/vm-object';
+import { DROPPED_FRAMES, READ_ONLY_V2, V1 } from '../fixtures/server/agent-vectors';
 
-const FIXTURES = join(__dirname, 'fixtures', 'server');
+const FIXTURES = join(__dirname, '..', 'fixtures', 'server');
 const frameOf = (body: string) => line(frameLine(body));
 const line = (bytes: string) => bytes.replace(/\n$/, '');
 

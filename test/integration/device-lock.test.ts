@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireDeviceLock, LockTimeoutError } from '../lib/transport/device-lock';
-import { startUntil } from './support/processes';
+import { acquireDeviceLock, LockTimeoutError } from '../../lib/transport/device-lock';
+import { startUntil } from '../support/processes';
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 const addonPath = join(root, 'dist', 'native', `fcntl-lock-${process.platform}-${process.arch}.node`);
 const children = new Set<ChildProcess>();
 let socat: ChildProcess | undefined;

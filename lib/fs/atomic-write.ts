@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * The one way files are replaced in this project: a temp file beside the target, created
+ * exclusively under an unpredictable name (so a planted file or symlink there is never
+ * followed), filled, flushed and renamed over the target. A crash leaves the old file or the
+ * new one, plus at worst a temp file that `removeStaleTemps` recognises.
+ */
+export interface ReplaceOptions {
+  /** Mode of the new file. Default: the mode of the file it replaces, else 0o644. */
+  mode?: number;
+  /** Owner of the new file. Default: the owner of the file it replaces, when there is one. */
+  owner?: { uid: number; gid: number };
+  /** fsync the data and the folder (default true). Build outputs can skip it. */
+  durable?: boolean;
+  /** Problems that do not fail the write: a folder fsync after the rename, an owner we may not set. */
+  warn?: (message: string) => void;
+}
+
+const TEMP_SUFFIX = '.tmp';
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** `.<name>.<16 random hex>.tmp` in the target's folder. */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+/** True for names that `tempPathFor(<folder>/<target>)` makes. */
+export function isTempName(name: string, target: string): boolean {
+  const prefix = `.${target}.`;
+  return name.startsWith(prefix) && name.endsWith(TEMP_SUFFIX) && /^[0-9a-f]{16}$/.test(name.slice(prefix.length, -TEMP_SUFFIX.length));
+}
+
+interface Existing {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+function existingSync(path: string): Existing | null {
+  try {
+    const st = lstatSync(path);
+    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch {
+    return null;
+  }
+}
+
+async function existing(path: string): Promise<Existing | null> {
+  const st = await lstat(path).catch(() => null);
+  return st && { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+}
+
+function ownerFor(options: ReplaceOptions, old: Existing | null): { uid: number; gid: number } | null {
+  if (options.owner) return options.owner;
+  if (!old || process.platform === 'win32') return null;
+  return { uid: old.uid, gid: old.gid };
+}
+
+function warnOwner(options: ReplaceOptions, path: string, err: unknown): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'EPERM' && code !== 'EINVAL') throw err;
+  options.warn?.(`${path}: cannot keep the owner (${code})`);
+}
+
+async function syncFolder(path: string, options: ReplaceOptions): Promise<void> {
+  if (options.durable === false || process.platform === 'win32') return;
+  const dir = dirname(path);
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    options.warn?.(`fsync of ${dir} failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Replace `path` with what `fill` writes into the open temp file. On any failure the temp file
+ * is removed and the target is left as it was.
+ */
+export async function replaceFile(path: string, fill: (file: FileHandle) => Promise<void>, options: ReplaceOptions = {}): Promise<void> {
+  const old = await existing(path);
+  const temp = tempPathFor(path);
+  const file = await open(temp, CREATE_FLAGS, 0o600);
+  try {
+    try {
+      await fill(file);
+      const owner = ownerFor(options, old);
+      if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));
+      // After chown, which may clear set-id bits.
+      await file.chmod(options.mode ?? old?.mode ?? 0o644);
+      if (options.durable !== false) await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncFolder(path, options);
+}
+
+/** Replace `path` with `data`. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
+  return replaceFile(path, (file) => file.writeFile(data), options);
+}
+
+/** The same for start-up code that cannot wait (loading a native addon). */
+export function writeFileAtomicSync(path: string, data: Uint8Array, options: ReplaceOptions = {}): void {
+  const old = existingSync(path);
+  const temp = tempPathFor(path);
+  const fd = openSync(temp, CREATE_FLAGS, 0o600);
+  try {
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
+      const owner = ownerFor(options, old);
+      if (owner) {
+        try {
+          fchownSync(fd, owner.uid, owner.gid);
+        } catch (err) {
+          warnOwner(options, path, err);
+        }
+      }
+      fchmodSync(fd, options.mode ?? old?.mode ?? 0o644);
+      if (options.durable !== false) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+    throw err;
+  }
+}
+
+/** Remove temp files that a crash left beside `path`; returns their names. Only our own names are touched. */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const target = basename(path);
+  const names = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => isTempName(name, target));
+  for (const name of names) await unlink(join(dirname(path), name)).catch(() => undefined);
+  return names;
+}

@@ -1,0 +1,46 @@
+// test/run.ts must not report success unless every declared test passed.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const root = join(__dirname, '..', '..');
+
+function runner(files: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, ['-r', 'tsm', 'test/run.ts', 'unit', ...files.map((f) => `test/fixtures/runner/${f}.ts`)], {
+    cwd: root,
+    env: { ...process.env, SDC_TEST_NO_SKIP: undefined, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return { status: r.status, last, stdout: r.stdout };
+}
+
+test('a before hook that throws fails the run with every test counted failed', () => {
+  const r = runner(['before-throws']);
+  assert.is(r.status, 1);
+  assert.match(r.last, /^0 passed, 2 failed, 0 skipped/);
+  assert.match(r.stdout, /FAILED test\/fixtures\/runner\/before-throws\.ts: 2 of 2 did not pass/);
+});
+
+test('a file that exits before its summary fails the run', () => {
+  const r = runner(['crashes']);
+  assert.is(r.status, 1);
+  assert.match(r.last, /^0 passed, 1 failed, 0 skipped/);
+  assert.match(r.stdout, /no test summary \(exit 7\)/);
+});
+
+test('skipped tests are counted as skipped, not passed', () => {
+  const r = runner(['skips']);
+  assert.is(r.status, 0, r.stdout);
+  assert.match(r.last, /^2 passed, 0 failed, 2 skipped/);
+});
+
+test('with SDC_TEST_NO_SKIP=1 a run-time skip is a failure', () => {
+  const r = runner(['skips'], { SDC_TEST_NO_SKIP: '1' });
+  assert.is(r.status, 1);
+  assert.match(r.last, /^2 passed, 1 failed, 1 skipped/);
+});
+
+test.run();
