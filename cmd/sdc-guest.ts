@@ -1,15 +1,14 @@
 // The multi-call entry of the single executables: the tool is the name it runs as, or the first argument.
-import { basename } from 'node:path';
+import { platform } from '../lib/platform';
 import { TOOLS } from '../lib/tools/registry';
-import { runTool } from '../lib/tools/run';
+import { EXIT, runTool } from '../lib/tools/run';
 import { versionLine } from '../lib/version';
 
 async function main(): Promise<void> {
-  const invokedAs = process.platform === 'win32' ? process.execPath : process.argv0;
-  const self = process.platform === 'win32' ? basename(invokedAs).toLowerCase().replace(/\.exe$/, '') : basename(invokedAs);
+  const self = platform.invokedAs();
   const args = process.argv.slice(2);
-  if (TOOLS[self]) {
-    runTool(await TOOLS[self](), invokedAs, args);
+  if (TOOLS[self.name]) {
+    runTool(await TOOLS[self.name](), self.path, args);
     return;
   }
   const name = args[0] ?? '';
@@ -20,7 +19,7 @@ async function main(): Promise<void> {
   } else {
     const problem = name ? `unknown tool "${name}"` : 'no tool given';
     process.stderr.write(`sdc-guest: ${problem}; usage: sdc-guest TOOL [ARGS] or sdc-guest --version; tools: ${Object.keys(TOOLS).join(', ')}\n`);
-    process.exitCode = 3;
+    process.exitCode = EXIT.USAGE;
   }
 }
 

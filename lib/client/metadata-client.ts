@@ -1,8 +1,8 @@
 import { encodeV1Request, V1Body } from '../protocol/v1';
 import { encodeRequest, parseFrame } from '../protocol/v2';
-import { ChannelClosedError, ReadTimeoutError } from '../transport/line-channel';
-import { newRequestId } from './request-id';
-import { PermanentError, TransientError, type Transport, type TransportOpener } from '../transport/transport';
+import { platform } from '../platform';
+import { ChannelClosedError, MAX_LINE_BYTES, ReadTimeoutError, ReplyTooLongError } from '../transport/line-channel';
+import { TransientError, type Transport, type TransportOpener } from '../transport/transport';
 import { withTimeLimit } from '../time-limit';
 
 export type Reply =
@@ -38,15 +38,22 @@ const RESET_WAIT_MS = 2000;
 const V1_WAIT_MS = 6000;
 const V2_WAIT_MS = 45000;
 const MIN_WAIT_MS = 100;
+/** After what looks like the answers to our reset and probe, this long without another line confirms them. */
+const QUIET_MS = 250;
 const RETRY_PAUSE_MS = [50, 200, 500, 1000];
 
 // Not node:timers/promises: one module less to load at every start.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Failures that a new session may cure: everything else (a bad device, a programming error) is thrown at once. */
+function isRetryable(err: unknown): boolean {
+  return err instanceof ReadTimeoutError || err instanceof ChannelClosedError || err instanceof TransientError;
+}
+
 /**
  * One metadata session as mdata-client runs it: open, reset with an empty line, negotiate V2,
  * then requests. Timeouts and lost connections lead to a new session and a resend with a new
- * request id, until the budget runs out.
+ * request id, until the budget runs out. One request at a time: the session API queues callers.
  */
 export class MetadataClient {
   private transport: Transport | null = null;
@@ -55,6 +62,10 @@ export class MetadataClient {
 
   constructor(private readonly options: ClientOptions) {}
 
+  get protocolVersion(): 1 | 2 {
+    return this.version;
+  }
+
   /** An idle limit of at most `ms`, and at most half the budget left, so a reset and resend still fit. */
   private idle(ms: number): number {
     return Math.min(ms, Math.max((this.options.deadline - Date.now()) / 2, MIN_WAIT_MS));
@@ -62,6 +73,16 @@ export class MetadataClient {
 
   private readLine(t: Transport, idleMs: number): Promise<string> {
     return t.input.readLine(this.idle(idleMs), this.options.deadline);
+  }
+
+  /** The next line if one comes within `ms` of the last byte, else null. */
+  private async lineWithin(t: Transport, ms: number): Promise<string | null> {
+    try {
+      return await t.input.readLine(ms, this.options.deadline);
+    } catch (err) {
+      if (err instanceof ReadTimeoutError) return null;
+      throw err;
+    }
   }
 
   /** Writes within the same limits: a host that stops reading must not stall us. */
@@ -86,25 +107,36 @@ export class MetadataClient {
         this.version = await this.resetAndNegotiate(this.transport);
         return;
       } catch (err) {
-        if (err instanceof PermanentError) throw err;
+        if (!isRetryable(err)) throw err;
         await this.pause(reasonOf(err));
       }
     }
   }
 
   /**
-   * Reset and negotiation in one write: the host answers line by line, in order, so this saves
-   * a round trip. Lines before our `invalid command` are stale replies meant for someone else.
+   * Sends the reset line and the V2 probe in one write, then reads the host's answers, which
+   * come in order after any stale lines meant for an earlier client. `V2_OK` anywhere means V2.
+   * Any other complete answer to the probe means V1 (`FAILURE`, or `invalid command` from the
+   * oldest agents): it is the line after our reset's `invalid command`. Stale input may look
+   * the same, so a V1 verdict stands only when no further line follows within QUIET_MS.
+   * A line that only ends in `invalid command` is our reset's answer behind a stale half line.
    */
   private async resetAndNegotiate(t: Transport): Promise<1 | 2> {
     await t.discardInput();
     await this.send(t, '\nNEGOTIATE V2\n');
-    while ((await this.readLine(t, RESET_WAIT_MS)) !== 'invalid command');
+    let previous: string | null = null;
+    let line: string | null = await this.readLine(t, RESET_WAIT_MS);
     for (;;) {
-      const line = await this.readLine(t, V1_WAIT_MS);
       if (line === 'V2_OK') return 2;
-      if (line === 'invalid command' || line.startsWith('V2 ')) continue;
-      return 1;
+      if (previous !== null && previous.endsWith('invalid command')) {
+        const next = await this.lineWithin(t, QUIET_MS);
+        if (next === null) return 1;
+        previous = line;
+        line = next;
+        continue;
+      }
+      previous = line;
+      line = await this.readLine(t, V1_WAIT_MS);
     }
   }
 
@@ -117,7 +149,7 @@ export class MetadataClient {
         if (this.version === 1) return await this.exchangeV1(t, op);
         return await this.exchangeV2(t, op);
       } catch (err) {
-        if (!(err instanceof ReadTimeoutError || err instanceof ChannelClosedError || err instanceof TransientError)) throw err;
+        if (!isRetryable(err)) throw err;
         await this.pause(reasonOf(err));
         this.options.log?.('receive timeout, resetting protocol...');
         await this.start();
@@ -146,7 +178,9 @@ export class MetadataClient {
     if (header === 'invalid command') return { kind: 'unsupported' };
     if (header !== 'SUCCESS') return { kind: 'failure', message: header };
     const body = new V1Body();
-    while (!body.push(await this.readLine(t, V1_WAIT_MS)));
+    while (!body.push(await this.readLine(t, V1_WAIT_MS))) {
+      if (body.size > MAX_LINE_BYTES) throw new ReplyTooLongError(`the metadata service sent a V1 reply longer than ${MAX_LINE_BYTES / (1024 * 1024)} MiB`);
+    }
     return { kind: 'success', value: Buffer.from(body.value(), 'latin1') };
   }
 
@@ -155,6 +189,11 @@ export class MetadataClient {
     this.transport = null;
     await t?.close();
   }
+}
+
+/** 4 random bytes as 8 lower-case hex digits. */
+export function newRequestId(): string {
+  return platform.randomBytes(4).toString('hex');
 }
 
 function reasonOf(err: unknown): string {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fs/atomic-write';
+import { platform } from '../platform';
 
 /** Native addons the tools use. Each is an N-API module, so one build serves Node 20 and 22. */
 export type AddonName = 'serialport' | 'fcntl-lock';
@@ -31,13 +32,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Directories to extract an addon to, in order; later ones are fallbacks for noexec or read-only mounts. */
-function candidateDirs(): string[] {
-  const unix = process.platform === 'win32' ? [] : ['/dev/shm', '/run', '/var/tmp'];
-  const dirs = [process.env.MDATA_NATIVE_DIR, tmpdir(), ...unix, join(homedir(), '.cache'), dirname(process.execPath)];
-  return [...new Set(dirs.filter((d): d is string => !!d))];
-}
-
 /** Inside a single executable: extract the embedded addon to a content-named file once, then dlopen it. */
 function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exports: unknown }): void {
   const asset = `${name}-${process.platform}-${process.arch}.node`;
@@ -50,7 +44,7 @@ function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exp
   const hash = sha256(bytes);
   const uid = process.getuid ? process.getuid() : 'w';
   const failures: string[] = [];
-  for (const dir of candidateDirs()) {
+  for (const dir of platform.addonDirs()) {
     const sub = join(dir, `mdata-native-${uid}-${hash.slice(0, 16)}`);
     const file = join(sub, `${name}.node`);
     try {
@@ -66,11 +60,7 @@ function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exp
       }
       // The folder is private and named by the content, and files land by rename: a file of
       // the right size there is complete and ours.
-      if (!existsSync(file) || statSync(file).size !== bytes.length) {
-        const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, bytes, { mode: 0o700 });
-        renameSync(tmp, file);
-      }
+      if (!existsSync(file) || statSync(file).size !== bytes.length) writeFileAtomicSync(file, bytes, { mode: 0o700, durable: false });
       process.dlopen(mod, file);
       return;
     } catch (err) {

@@ -13,12 +13,16 @@ export function encodeV1Success(value: string): string {
  */
 export class V1Body {
   private lines: string[] = [];
+  /** Bytes collected so far, separators included. */
+  size = 0;
   done = false;
 
   /** Feed one line (without LF); returns true when the terminator was seen. */
   push(line: string): boolean {
     if (line === '.') return (this.done = true);
-    this.lines.push(line.startsWith('.') ? line.slice(1) : line);
+    const data = line.startsWith('.') ? line.slice(1) : line;
+    this.lines.push(data);
+    this.size += data.length + 1;
     return false;
   }
 

@@ -19,7 +19,7 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_LINE = 8 * 1024 * 1024;
+export const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
 const MAX_QUEUED_LINES = 256;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 2000;

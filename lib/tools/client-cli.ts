@@ -1,5 +1,5 @@
-import { BudgetExhaustedError, MetadataClient, type Reply } from '../client/metadata-client';
-import { findMetadataTarget, openerFor } from '../transport/detect';
+import type { Operation } from '../client/metadata-client';
+import { BudgetExhaustedError, HostFailureError, NotFoundError, openMetadataSession, UnsupportedError, type MetadataSession } from '../client/session';
 import { versionLine } from '../version';
 import { EXIT, shortName } from './run';
 
@@ -10,10 +10,13 @@ export interface ToolSpec {
   usage: string;
   summary: string;
   minArgs: number;
+  /** The tool's own switches, with their help lines. */
+  flags?: Record<string, string>;
 }
 
 export interface ParsedArgs {
   args: string[];
+  flags: Set<string>;
   timeoutSeconds: number;
   /** When the budget runs out (Date.now() ms), counted from the start. */
   deadline: number;
@@ -35,12 +38,14 @@ function parseSeconds(text: string | undefined, source: string): number {
 }
 
 function helpText(name: string, spec: ToolSpec): string {
+  const flags = Object.entries(spec.flags ?? {});
   return [
-    `Usage: ${name} [--timeout SECONDS] ${spec.usage}`,
+    `Usage: ${name} [--timeout SECONDS] ${flags.map(([flag]) => `[${flag}] `).join('')}${spec.usage}`,
     spec.summary,
     '',
     'Options:',
     `  --timeout SECONDS  give up after this long, with exit 10 (default ${DEFAULT_TIMEOUT_SECONDS}; env MDATA_TIMEOUT)`,
+    ...flags.map(([flag, help]) => `  ${flag.padEnd(18)} ${help}`),
     '  --help             show this help',
     '  --version          show the version',
     '',
@@ -58,6 +63,7 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
   const name = shortName(invokedAs);
   let timeoutText = process.env.MDATA_TIMEOUT;
   let source = 'MDATA_TIMEOUT';
+  const flags = new Set<string>();
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
@@ -73,6 +79,8 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
     } else if (a === '--timeout' || a.startsWith('--timeout=')) {
       timeoutText = a === '--timeout' ? args[++i] : a.slice('--timeout='.length);
       source = '--timeout';
+    } else if (spec.flags && a in spec.flags) {
+      flags.add(a);
     } else break;
   }
   const rest = args.slice(i);
@@ -83,35 +91,51 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
   try {
     const given = timeoutText !== undefined || source === '--timeout';
     const timeoutSeconds = given ? parseSeconds(timeoutText, source) : DEFAULT_TIMEOUT_SECONDS;
-    return { args: rest, timeoutSeconds, deadline: Date.now() + timeoutSeconds * 1000 };
+    return { args: rest, flags, timeoutSeconds, deadline: Date.now() + timeoutSeconds * 1000 };
   } catch (err) {
     writeErr(`${name}: ${(err as Error).message}`);
     return EXIT.USAGE;
   }
 }
 
-/** Connects, runs one operation and maps transport-level failures to mdata-client's messages. */
-export async function withClient(parsed: ParsedArgs, command: string, run: (client: MetadataClient) => Promise<number>): Promise<number> {
-  let client: MetadataClient | null = null;
+export interface ToolMessages {
+  /** The operation, as in `ERROR: host does not support GET`. */
+  command: Operation['code'];
+  /** Printed before a FAILURE reply's text: `Error getting metadata for key 'k': `. */
+  failurePrefix: string;
+}
+
+/**
+ * Opens a metadata session, runs the tool's work and turns the session's typed errors into
+ * mdata-client's messages and exit codes.
+ */
+export async function withSession(parsed: ParsedArgs, messages: ToolMessages, run: (session: MetadataSession) => Promise<number>): Promise<number> {
+  let session: MetadataSession;
   try {
-    client = new MetadataClient({
-      open: await openerFor(findMetadataTarget()),
-      deadline: parsed.deadline,
-      budgetSeconds: parsed.timeoutSeconds,
-      log: writeErr,
-    });
-    await client.start();
+    session = await openMetadataSession({ budgetSeconds: parsed.timeoutSeconds, deadline: parsed.deadline, log: writeErr });
   } catch (err) {
-    await client?.close();
     return reportFailure(err, 'ERROR: could not initialise protocol: ');
   }
   try {
-    return await run(client);
+    return await run(session);
   } catch (err) {
-    return reportFailure(err, `ERROR: could not execute ${command}: `);
+    if (err instanceof NotFoundError) return notFound(err.message);
+    if (err instanceof HostFailureError) return fail(`${messages.failurePrefix}${err.reason}`);
+    if (err instanceof UnsupportedError) return fail(`ERROR: ${err.message}`);
+    return reportFailure(err, `ERROR: could not execute ${messages.command}: `);
   } finally {
-    await client.close();
+    await session.close();
   }
+}
+
+export function notFound(message: string): number {
+  writeErr(message);
+  return EXIT.NOTFOUND;
+}
+
+function fail(message: string): number {
+  writeErr(message);
+  return EXIT.ERROR;
 }
 
 export function reportFailure(err: unknown, prefix: string): number {
@@ -119,23 +143,7 @@ export function reportFailure(err: unknown, prefix: string): number {
     writeErr(`ERROR: ${err.message}`);
     return EXIT.TIMEOUT;
   }
-  writeErr(`${prefix}${err instanceof Error ? err.message : String(err)}`);
-  return EXIT.ERROR;
-}
-
-/** Exit code and stderr for the non-success replies, with the tool's own FAILURE wording. */
-export function reportReply(reply: Exclude<Reply, { kind: 'success' }>, notFound: string, failurePrefix: string, command: string): number {
-  switch (reply.kind) {
-    case 'notfound':
-      writeErr(notFound);
-      return EXIT.NOTFOUND;
-    case 'failure':
-      writeErr(`${failurePrefix}${reply.message}`);
-      return EXIT.ERROR;
-    case 'unsupported':
-      writeErr(`ERROR: host does not support ${command}`);
-      return EXIT.ERROR;
-  }
+  return fail(`${prefix}${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** Writes a value as mdata-client does: a newline is added unless it already ends in one. */

@@ -1,13 +1,13 @@
-import { parseToolArgs, printValue, reportReply, withClient } from './client-cli';
+import { notFound, parseToolArgs, printValue, withSession } from './client-cli';
 import { EXIT, type ToolMain } from './run';
 
 export const main: ToolMain = async (args, invokedAs) => {
   const parsed = parseToolArgs(args, invokedAs, { usage: '', summary: 'List the customer metadata keys, one per line.', minArgs: 0 });
   if (typeof parsed === 'number') return parsed;
-  return withClient(parsed, 'KEYS', async (client) => {
-    const reply = await client.request({ code: 'KEYS' });
-    if (reply.kind !== 'success') return reportReply(reply, 'No metadata', 'Error getting metadata: ', 'KEYS');
-    printValue(reply.value, false);
+  return withSession(parsed, { command: 'KEYS', failurePrefix: 'Error getting metadata: ' }, async (session) => {
+    const keys = await session.keys();
+    if (keys === null) return notFound('No metadata');
+    printValue(Buffer.from(keys.join('\n')), false);
     return EXIT.OK;
   });
 };

@@ -1,7 +1,10 @@
-import { BudgetExhaustedError } from '../client/metadata-client';
+import { isUtf8 } from 'node:buffer';
+import { BudgetExhaustedError } from '../client/session';
 import { withTimeLimit } from '../time-limit';
-import { parseToolArgs, reportFailure, reportReply, withClient, writeErr, type ParsedArgs } from './client-cli';
+import { parseToolArgs, reportFailure, withSession, writeErr, type ParsedArgs } from './client-cli';
 import { EXIT, type ToolMain } from './run';
+
+const ALLOW_INVALID_UTF8 = '--allow-invalid-utf8';
 
 /** All of stdin, within the budget: a pipe that never closes must not hold the tool. */
 async function readStdin(parsed: ParsedArgs): Promise<Buffer> {
@@ -17,7 +20,12 @@ async function readStdin(parsed: ParsedArgs): Promise<Buffer> {
 }
 
 export const main: ToolMain = async (args, invokedAs) => {
-  const parsed = parseToolArgs(args, invokedAs, { usage: '<keyname> [ <value> ]', summary: 'Set one customer metadata key; the value comes from stdin when not given.', minArgs: 1 });
+  const parsed = parseToolArgs(args, invokedAs, {
+    usage: '<keyname> [ <value> ]',
+    summary: 'Set one customer metadata key; the value comes from stdin when not given.',
+    minArgs: 1,
+    flags: { [ALLOW_INVALID_UTF8]: 'store a value that is not UTF-8 anyway (the host replaces each bad byte with U+FFFD)' },
+  });
   if (typeof parsed === 'number') return parsed;
   const key = parsed.args[0];
   let value: Buffer;
@@ -35,9 +43,12 @@ export const main: ToolMain = async (args, invokedAs) => {
       return EXIT.ERROR;
     }
   }
-  return withClient(parsed, 'PUT', async (client) => {
-    const reply = await client.request({ code: 'PUT', key, value });
-    if (reply.kind !== 'success') return reportReply(reply, `No metadata for '${key}'`, `Error putting metadata for key '${key}': `, 'PUT');
+  if (!parsed.flags.has(ALLOW_INVALID_UTF8) && !isUtf8(value)) {
+    writeErr(`ERROR: the value is not valid UTF-8, and the metadata service stores text; ${ALLOW_INVALID_UTF8} stores it with each bad byte replaced`);
+    return EXIT.ERROR;
+  }
+  return withSession(parsed, { command: 'PUT', failurePrefix: `Error putting metadata for key '${key}': ` }, async (session) => {
+    await session.put(key, value);
     return EXIT.OK;
   });
 };

@@ -1,17 +1,15 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAddon } from '../native/load-addon';
+import type { DeviceLock } from '../platform';
 
-/**
+/*
  * An exclusive fcntl (POSIX record) lock on a serial device, the lock mdata-client and cloud-init take.
  *
  * POSIX locks belong to the process and are dropped when the process closes ANY fd on that file.
  * So open the device for I/O after acquiring, close it when done, and call release() last.
  * Two acquires in one process do not exclude each other.
  */
-export interface DeviceLock {
-  release(): void;
-}
 
 export class LockTimeoutError extends Error {
   constructor(devicePath: string) {
@@ -29,9 +27,6 @@ const MAX_DELAY_MS = 50;
 
 /** Takes the lock, polling until `deadline` (a Date.now() value). No F_SETLKW: it would block the event loop. */
 export async function acquireDeviceLock(devicePath: string, deadline: number): Promise<DeviceLock> {
-  // Windows excludes other clients by opening the port exclusively.
-  if (process.platform === 'win32') return { release() {} };
-
   const addon = loadAddon<FcntlLockAddon>('fcntl-lock');
   const fd = openSync(devicePath, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   try {

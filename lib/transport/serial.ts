@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { SerialPortStream } from '@serialport/stream';
-import { acquireDeviceLock, LockTimeoutError, type DeviceLock } from './device-lock';
+import { platform, type DeviceLock } from '../platform';
+import { LockTimeoutError } from './device-lock';
 import { withTimeLimit } from '../time-limit';
 import { LineChannel } from './line-channel';
 import { PermanentError, TransientError, type Transport, type TransportOpener } from './transport';
@@ -59,7 +59,7 @@ async function loadSerialPort(): Promise<PortOpener> {
  */
 export function serialOpener(path: string): TransportOpener {
   return async (deadline) => {
-    if (process.platform !== 'win32' && !existsSync(path)) throw new PermanentError('Could not open serial device.');
+    if (!platform.deviceMayExist(path)) throw new PermanentError('Could not open serial device.');
     let openPort: PortOpener;
     try {
       openPort = await loadSerialPort();
@@ -68,7 +68,7 @@ export function serialOpener(path: string): TransportOpener {
     }
     let lock: DeviceLock;
     try {
-      lock = await acquireDeviceLock(path, deadline);
+      lock = await platform.lockDevice(path, deadline);
     } catch (err) {
       if (err instanceof LockTimeoutError) throw new TransientError(`Could not lock serial device (${path} is held by another process).`);
       const code = (err as NodeJS.ErrnoException).code;

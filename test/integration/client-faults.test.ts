@@ -105,7 +105,7 @@ test('a reply with a foreign request id only times out within the budget: exit 1
 );
 
 test('a V1-only host: get and list work, put and delete are refused', () =>
-  withHost({ v1Only: true }, async (host) => {
+  withHost({ dialect: 'FAILURE' }, async (host) => {
     const get = await tool(host, 'mdata-get', ['user-script']);
     assert.is(get.code, 0, get.stderr);
     assert.is(get.stdout.toString(), '#!/bin/sh\necho hi\n');

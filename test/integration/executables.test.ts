@@ -194,7 +194,7 @@ test('two clean builds in different folders give byte-identical executables', as
   const dirs = [join(base, 'a'), join(base, 'a longer', 'second-checkout')];
   try {
     const builds = dirs.map(async (dir) => {
-      for (const f of ['package.json', 'tsconfig.json', 'cmd', 'lib', 'build', 'node_modules']) {
+      for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'cmd', 'lib', 'build', 'node_modules']) {
         cpSync(join(repoRoot, f), join(dir, f), { recursive: true, verbatimSymlinks: true });
       }
       mkdirSync(join(dir, '.cache'));

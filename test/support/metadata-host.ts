@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './run-tool';
+import { bundleCommand } from './run-tool';
 import { bridgePty, startUntil, stop } from './processes';
 
 /**
@@ -18,11 +18,11 @@ export class MetadataHost {
 
   constructor(private readonly metadataFixture: string, private readonly vmFixture: string) {}
 
-  async start(pty: boolean): Promise<this> {
+  async start(pty: boolean, serverArgs: string[] = []): Promise<this> {
     copyFileSync(this.metadataFixture, this.metadataFile);
-    const server = join(repoRoot, 'dist', 'node', 'mdata-server.cjs');
-    const args = [server, '--socket', this.socket, '--metadata', this.metadataFile, '--vm', this.vmFixture, '--quiet'];
-    this.children.push((await startUntil(process.execPath, args, /listening on/)).child);
+    const { file, args } = bundleCommand('mdata-server');
+    args.push('--socket', this.socket, '--metadata', this.metadataFile, '--vm', this.vmFixture, '--quiet', ...serverArgs);
+    this.children.push((await startUntil(file, args, /listening on/)).child);
     if (pty) this.children.push(await bridgePty(this.device, this.socket));
     return this;
   }

@@ -12,10 +12,23 @@ export type FrameRequest = Extract<AgentRequest, { kind: 'v2' }>;
 /** How the host answers one V2 request; `null` keeps silent. The default is a correct reply. */
 export type FrameResponder = (req: FrameRequest, correct: string, socket: Socket, count: number) => string | null;
 
+/**
+ * How the host answers `NEGOTIATE V2`: `V2_OK` (a V2 host); `FAILURE` (a V1 host); `invalid
+ * command` (the oldest V1 agents, which say that for every unknown command); or a line of its own.
+ * V1 hosts answer a V2 frame the same way.
+ */
+export type Dialect = 'V2_OK' | 'FAILURE' | 'invalid command' | 'WHAT?';
+
 export interface ScriptedHostOptions {
   values?: Record<string, string>;
-  v1Only?: boolean;
+  dialect?: Dialect;
   silent?: boolean;
+  /** Request lines (the reset's empty line included) that get no answer at all, counted from the start. */
+  ignoreFirstLines?: number;
+  /** Sent just before the answer to every reset (empty) line: stale replies still in flight when a client resets. */
+  staleBeforeReset?: string;
+  /** How V1 `GET` is answered instead of a value: the oldest agents' `invalid command`, or `FAILURE`. */
+  v1GetAnswer?: string;
   respond?: FrameResponder;
   /** Sent as soon as a connection opens, before any request: stale bytes on the line. */
   onConnect?: string;
@@ -32,6 +45,7 @@ export class ScriptedHost {
   readonly path = join(this.dir, 'metadata.sock');
   requests = 0;
   connections = 0;
+  lines = 0;
   private server: Server;
   private sockets = new Set<Socket>();
 
@@ -59,26 +73,30 @@ export class ScriptedHost {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     if (this.options.onConnect) socket.write(this.options.onConnect);
-    const lines = new LineSplitter(Infinity, (line) => this.answer(line.toString('utf8'), socket), () => undefined);
+    const lines = new LineSplitter(Infinity, (line) => this.handleLine(line.toString('utf8'), socket), () => undefined);
     socket.on('data', (chunk: Buffer) => lines.push(chunk));
   }
 
-  private answer(line: string, socket: Socket): void {
-    if (this.options.silent) return;
+  /** Answers one request line (without its LF) into `socket`; in-memory transports pass a stream of their own. */
+  handleLine(line: string, socket: Socket): void {
+    if (this.options.silent || ++this.lines <= (this.options.ignoreFirstLines ?? 0)) return;
     const values = this.options.values ?? {};
+    const dialect = this.options.dialect ?? 'V2_OK';
+    const unknown = dialect === 'invalid command' ? 'invalid command\n' : 'FAILURE\n';
     const req = parseRequestLine(line);
-    if (req.kind === 'invalid') return void socket.write('invalid command\n');
+    if (req.kind === 'invalid') return void socket.write(`${line === '' ? (this.options.staleBeforeReset ?? '') : ''}invalid command\n`);
     if (req.kind === 'dropped') return;
     if (req.kind === 'v1') {
       if (req.command === 'NEGOTIATE') {
-        socket.write(this.options.v1Only ? 'FAILURE\n' : 'V2_OK\n');
+        socket.write(`${dialect}\n`);
         return this.options.afterNegotiate?.(socket);
       }
+      if (req.command === 'GET' && this.options.v1GetAnswer) return void socket.write(`${this.options.v1GetAnswer}\n`);
       if (req.command === 'GET') return void socket.write(req.arg in values ? encodeV1Success(values[req.arg]) : 'NOTFOUND\n');
       if (req.command === 'KEYS') return void socket.write(encodeV1Success(Object.keys(values).join('\n')));
-      return void socket.write('FAILURE\n');
+      return void socket.write(unknown);
     }
-    if (this.options.v1Only) return void socket.write('FAILURE\n');
+    if (dialect !== 'V2_OK') return void socket.write(unknown);
     this.requests++;
     const reply = (this.options.respond ?? ((_r, correct) => correct))(req, correctReply(req, values), socket, this.requests);
     if (reply !== null) socket.write(reply);

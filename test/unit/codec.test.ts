@@ -4,7 +4,7 @@ import vectors from '../fixtures/v2-vectors.json';
 import { crc32Hex } from '../../lib/protocol/crc32';
 import { decodeBase64Lenient, decodeBase64Strict } from '../../lib/protocol/base64';
 import { encodeFrame, encodeRequest, frameLine, parseFrame } from '../../lib/protocol/v2';
-import { newRequestId } from '../../lib/client/request-id';
+import { newRequestId } from '../../lib/client/metadata-client';
 import { encodeV1Request, encodeV1Success, V1Body } from '../../lib/protocol/v1';
 
 test('crc32 check value', () => {

@@ -1,0 +1,76 @@
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+/** A held exclusive lock on a serial device; `release()` is idempotent. */
+export interface DeviceLock {
+  release(): void;
+}
+
+/**
+ * What differs between the guest operating systems, in one place (as `plat.h` is to
+ * mdata-client): where the metadata service is, how a serial device is locked, random bytes,
+ * how the multi-call executable learns its name, and where native addons may be extracted.
+ */
+export interface Platform {
+  readonly name: 'linux' | 'windows' | 'other';
+  /** The second serial port of a KVM/bhyve guest, or null where we know none. */
+  readonly serialDevice: string | null;
+  /** Zone metadata sockets, newest first. */
+  readonly zoneSockets: readonly string[];
+  /** False when the device certainly does not exist (Windows COM ports have no file to check). */
+  deviceMayExist(path: string): boolean;
+  /** Excludes mdata-client, cloud-init and our other clients from the device until released. */
+  lockDevice(path: string, deadline: number): Promise<DeviceLock>;
+  randomBytes(count: number): Buffer;
+  /** The name the executable was started as (`mdata-get`, `sdc-guest`), and the path shown in usage lines. */
+  invokedAs(): { name: string; path: string };
+  /** Folders to extract native addons to, in order; later ones are fallbacks for noexec or read-only mounts. */
+  addonDirs(): string[];
+}
+
+const ZONE_SOCKETS = ['/.zonecontrol/metadata.sock', '/native/.zonecontrol/metadata.sock', '/var/run/smartdc/metadata.sock'];
+
+function unique(dirs: Array<string | undefined>): string[] {
+  return [...new Set(dirs.filter((d): d is string => !!d))];
+}
+
+/**
+ * Random bytes from /dev/urandom, as mdata-client reads them: node:crypto would cost the tools
+ * start-up time.
+ */
+function urandom(count: number): Buffer {
+  const bytes = Buffer.alloc(count);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+const posix: Platform = {
+  name: process.platform === 'linux' ? 'linux' : 'other',
+  serialDevice: process.platform === 'linux' ? '/dev/ttyS1' : null,
+  zoneSockets: ZONE_SOCKETS,
+  deviceMayExist: (path) => existsSync(path),
+  lockDevice: async (path, deadline) => (await import('../transport/device-lock')).acquireDeviceLock(path, deadline),
+  randomBytes: urandom,
+  invokedAs: () => ({ name: basename(process.argv0), path: process.argv0 }),
+  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), '/dev/shm', '/run', '/var/tmp', join(homedir(), '.cache'), dirname(process.execPath)]),
+};
+
+const windows: Platform = {
+  name: 'windows',
+  serialDevice: 'COM2',
+  zoneSockets: [],
+  deviceMayExist: () => true,
+  // Opening a COM port is exclusive on Windows: the open is the lock.
+  lockDevice: async () => ({ release() {} }),
+  randomBytes: (count) => (require('node:crypto') as typeof import('node:crypto')).randomBytes(count),
+  invokedAs: () => ({ name: basename(process.execPath).toLowerCase().replace(/\.exe$/, ''), path: process.execPath }),
+  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), join(homedir(), '.cache'), dirname(process.execPath)]),
+};
+
+export const platform: Platform = process.platform === 'win32' ? windows : posix;

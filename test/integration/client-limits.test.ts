@@ -1,0 +1,167 @@
+// A hostile or broken host must not crash or exhaust a client, and values the protocol cannot
+// carry are refused up front: endless lines, endless V1 bodies, large values, a closed stdout,
+// bytes that are not UTF-8.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetadataHost } from '../support/metadata-host';
+import { bundleCommand, linuxExecutableCommand, runTool, type ToolCommand } from '../support/run-tool';
+import { ScriptedHost } from '../support/scripted-host';
+import { join } from 'node:path';
+import { repoRoot } from '../support/run-tool';
+
+const MiB = 1024 * 1024;
+const fixtures = join(repoRoot, 'test', 'fixtures');
+
+/** Runs a tool while sampling its peak resident memory (VmHWM, kB) from /proc. */
+async function runMeasured(command: ToolCommand, tool: string, args: string[], env: Record<string, string>) {
+  let peakKb = 0;
+  const started = runTool(command, tool, args, { env, killAfterMs: 60_000 });
+  const sampler = setInterval(() => {
+    for (const pid of pidsOf(tool)) {
+      const m = /VmHWM:\s+(\d+)/.exec(safeRead(`/proc/${pid}/status`));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    }
+  }, 20);
+  const r = await started;
+  clearInterval(sampler);
+  return { ...r, peakMb: peakKb / 1024 };
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Our child processes running `tool` (bundle or executable), found by their command line. */
+function pidsOf(tool: string): string[] {
+  const out: string[] = [];
+  for (const pid of require('node:fs').readdirSync('/proc') as string[]) {
+    if (/^\d+$/.test(pid) && safeRead(`/proc/${pid}/cmdline`).includes(tool) && safeRead(`/proc/${pid}/status`).includes(`PPid:\t${process.pid}\n`)) out.push(pid);
+  }
+  return out;
+}
+
+for (const [build, command] of [
+  ['bundle', bundleCommand],
+  ['executable', linuxExecutableCommand],
+] as const) {
+  test(`${build}: a host that sends bytes without a newline: exit 2, one line, bounded memory`, async () => {
+    const chunk = 'x'.repeat(MiB);
+    const host = await new ScriptedHost({
+      respond: (_req, _correct, socket) => {
+        const flood = () => {
+          while (!socket.destroyed && socket.write(chunk));
+          if (!socket.destroyed) socket.once('drain', flood);
+        };
+        flood();
+        return null;
+      },
+    }).listen();
+    try {
+      const r = await runMeasured(command, 'mdata-get', ['plain'], { MDATA_SOCKET: host.path });
+      assert.is(r.code, 2, r.stderr);
+      assert.is(r.stderr, 'ERROR: could not execute GET: the metadata service sent a line longer than 64 MiB\n');
+      assert.ok(r.peakMb < 400, `peak RSS ${r.peakMb.toFixed(0)} MB`);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test(`${build}: a V1 body that never ends: exit 2, one line, bounded memory`, async () => {
+    const host = await new ScriptedHost({ dialect: 'FAILURE', v1GetAnswer: 'SUCCESS' }).listen();
+    const server = (host as unknown as { server: import('node:net').Server }).server;
+    server.on('connection', (socket) => {
+      const line = `${'y'.repeat(1000)}\n`.repeat(1000);
+      socket.on('data', (d: Buffer) => {
+        if (!d.toString().includes('GET plain')) return;
+        const flood = () => {
+          while (!socket.destroyed && socket.write(line));
+          if (!socket.destroyed) socket.once('drain', flood);
+        };
+        setImmediate(flood);
+      });
+    });
+    try {
+      const r = await runMeasured(command, 'mdata-get', ['plain'], { MDATA_SOCKET: host.path });
+      assert.is(r.code, 2, r.stderr);
+      assert.is(r.stderr, 'ERROR: could not execute GET: the metadata service sent a V1 reply longer than 64 MiB\n');
+      assert.ok(r.peakMb < 600, `peak RSS ${r.peakMb.toFixed(0)} MB`);
+    } finally {
+      await host.close();
+    }
+  });
+}
+
+test('values of 1, 4, 8 and 32 MiB go through put and get unchanged', async () => {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(false, ['--max-line', String(64 * MiB)]);
+  try {
+    for (const size of [1, 4, 8, 32]) {
+      const value = Buffer.from(randomBytes((size * MiB * 3) / 4).toString('base64'));
+      const put = await runTool(bundleCommand, 'mdata-put', [`v${size}`], { env: host.env(false), input: value, killAfterMs: 120_000 });
+      assert.is(put.code, 0, `${size} MiB put: ${put.stderr}`);
+      const get = await runTool(bundleCommand, 'mdata-get', [`v${size}`], { env: host.env(false), killAfterMs: 120_000 });
+      assert.is(get.code, 0, `${size} MiB get: ${get.stderr}`);
+      assert.ok(get.stdout.equals(Buffer.concat([value, Buffer.from('\n')])), `${size} MiB value differs`);
+    }
+  } finally {
+    await host.close();
+  }
+});
+
+test('a reader that closes stdout early ends mdata-get quietly (status 141, like SIGPIPE)', async () => {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(false);
+  try {
+    const put = await runTool(bundleCommand, 'mdata-put', ['big'], { env: host.env(false), input: Buffer.alloc(2 * MiB, 'z') });
+    assert.is(put.code, 0, put.stderr);
+    for (const command of [bundleCommand, linuxExecutableCommand]) {
+      const { file, args } = command('mdata-get');
+      const child = spawn(file, [...args, 'big'], { env: { ...process.env, ...host.env(false) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('close', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      assert.is(stderr, '');
+      assert.is(code, 141);
+    }
+  } finally {
+    await host.close();
+  }
+});
+
+test('mdata-put refuses bytes that are not UTF-8, unless told to store them anyway', async () => {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(false);
+  try {
+    for (const bad of [randomBytes(4096), Buffer.from([0x63, 0x61, 0x66, 0xe9])]) {
+      const r = await runTool(bundleCommand, 'mdata-put', ['bin'], { env: host.env(false), input: bad });
+      assert.is(r.code, 2);
+      assert.is(r.stderr, 'ERROR: the value is not valid UTF-8, and the metadata service stores text; --allow-invalid-utf8 stores it with each bad byte replaced\n');
+      const get = await runTool(bundleCommand, 'mdata-get', ['bin'], { env: host.env(false) });
+      assert.is(get.code, 1, 'nothing was stored');
+    }
+    const forced = await runTool(bundleCommand, 'mdata-put', ['--allow-invalid-utf8', 'bin'], { env: host.env(false), input: Buffer.from([0x63, 0x61, 0x66, 0xe9]) });
+    assert.is(forced.code, 0, forced.stderr);
+    const get = await runTool(bundleCommand, 'mdata-get', ['bin'], { env: host.env(false) });
+    assert.equal([...get.stdout], [0x63, 0x61, 0x66, 0xef, 0xbf, 0xbd, 0x0a]);
+    const text = '\u0000tab\tcafé ☕ \u{1f600}\r\n';
+    const ok = await runTool(bundleCommand, 'mdata-put', ['text'], { env: host.env(false), input: text });
+    assert.is(ok.code, 0, ok.stderr);
+    assert.is((await runTool(bundleCommand, 'mdata-get', ['text'], { env: host.env(false) })).stdout.toString(), text);
+  } finally {
+    await host.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,77 @@
+// The in-process session API against a real mdata-server, over a unix socket and over a pty:
+// plain values, typed errors, overlapping calls, and the serial lock held until close().
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HostFailureError, openMetadataSession } from '../../lib/client/session';
+import { MetadataHost } from '../support/metadata-host';
+import { bundleCommand, repoRoot, runTool } from '../support/run-tool';
+
+const fixtures = join(repoRoot, 'test', 'fixtures');
+
+for (const pty of [false, true]) {
+  const over = pty ? 'a pty' : 'a unix socket';
+
+  test(`over ${over}: values, keys, put, delete and typed errors`, async () => {
+    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
+    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
+    const session = await openMetadataSession({ budgetSeconds: 20, target });
+    try {
+      assert.is(session.protocolVersion, 2);
+      assert.is(session.transport, `${target.kind} ${target.path}`);
+      assert.is(await session.get('sdc:uuid'), '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f');
+      assert.is(await session.get('nosuch'), null);
+      await session.put('greeting', 'hello\n');
+      assert.is(await session.get('greeting'), 'hello\n');
+      assert.ok((await session.keys())?.includes('greeting'));
+      await session.delete('greeting');
+      assert.is(await session.get('greeting'), null);
+      const refused = await session.put('sdc:alias', 'x').then(() => null, (err: unknown) => err);
+      assert.instance(refused, HostFailureError);
+      assert.is((refused as HostFailureError).reason, 'Cannot update the "sdc" Namespace.');
+    } finally {
+      await session.close();
+      await host.close();
+    }
+  });
+
+  test(`over ${over}: 30 overlapping calls on one session all get their own answers at once`, async () => {
+    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
+    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
+    const notes: string[] = [];
+    const session = await openMetadataSession({ budgetSeconds: 20, target, log: (l) => notes.push(l) });
+    try {
+      const keys = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
+      const expected = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
+      const started = Date.now();
+      const all = await Promise.all(Array.from({ length: 30 }, (_, i) => session.get(keys[i % keys.length])));
+      all.forEach((value, i) => assert.is(value, expected[i % keys.length]));
+      assert.equal(notes, [], 'no reset was needed');
+      // One stalled waiter would cost an idle limit of seconds; 30 answers take far less.
+      assert.ok(Date.now() - started < 1900, `took ${Date.now() - started} ms`);
+    } finally {
+      await session.close();
+      await host.close();
+    }
+  });
+}
+
+test('over a pty, the session holds the serial lock until close(); a waiting mdata-get then succeeds', async () => {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);
+  const session = await openMetadataSession({ budgetSeconds: 20, target: { kind: 'serial', path: host.device } });
+  try {
+    const other = runTool(bundleCommand, 'mdata-get', ['--timeout', '15', 'sdc:uuid'], { env: host.env(true) });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.is(await session.get('no-newline'), 'abc', 'the session still works while the tool waits');
+    await session.close();
+    const r = await other;
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout.toString(), '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\n');
+    assert.ok(r.ms >= 1500, `the tool finished after ${r.ms} ms, before the session let go`);
+  } finally {
+    await session.close();
+    await host.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,141 @@
+// The client's reset, negotiation and exchanges, driven directly through a transport that plays
+// a scripted host's lines in memory: every dialect, with and without stale input in flight.
+import { PassThrough } from 'node:stream';
+import type { Socket } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetadataClient } from '../../lib/client/metadata-client';
+import { encodeFrame } from '../../lib/protocol/v2';
+import { LineChannel } from '../../lib/transport/line-channel';
+import type { Transport } from '../../lib/transport/transport';
+import { ScriptedHost, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
+
+const values = { plain: 'value', script: '#!/bin/sh\n.dot\n' };
+
+/** Plays `host` in memory: each line we write is answered on the next tick, as a real host would. */
+class InMemoryTransport implements Transport {
+  readonly description = 'in-memory';
+  private readonly stream = new PassThrough();
+  readonly input = new LineChannel(this.stream);
+  private pending = '';
+
+  constructor(private readonly host: ScriptedHost) {}
+
+  async write(data: string): Promise<void> {
+    this.pending += data;
+    const lines = this.pending.split('\n');
+    this.pending = lines.pop() ?? '';
+    const sink = { write: (text: string) => void setImmediate(() => this.stream.write(Buffer.from(text, 'latin1'))) } as unknown as Socket;
+    for (const line of lines) this.host.handleLine(line, sink);
+  }
+
+  async discardInput(): Promise<void> {
+    this.input.discard();
+  }
+
+  async close(): Promise<void> {
+    this.stream.destroy();
+  }
+}
+
+function client(options: ScriptedHostOptions, budgetMs = 5000) {
+  const host = new ScriptedHost({ values, ...options });
+  let opened = 0;
+  const c = new MetadataClient({
+    open: async () => {
+      opened++;
+      return new InMemoryTransport(host);
+    },
+    deadline: Date.now() + budgetMs,
+    budgetSeconds: budgetMs / 1000,
+  });
+  return { c, host, opened: () => opened };
+}
+
+const STALE: Record<string, string> = {
+  none: '',
+  'a whole V1 reply': 'SUCCESS\nold value\n.\n',
+  'a V2 frame': encodeFrame('0badf00d', 'SUCCESS', 'stale frame'),
+  'a stray invalid command': 'invalid command\n',
+  'a half line': 'SUCC',
+  'an invalid command and a NOTFOUND': 'invalid command\nNOTFOUND\n',
+};
+
+const DIALECTS: Array<[Dialect, 1 | 2]> = [
+  ['V2_OK', 2],
+  ['FAILURE', 1],
+  ['invalid command', 1],
+  ['WHAT?', 1],
+];
+
+for (const [dialect, version] of DIALECTS) {
+  for (const [staleName, stale] of Object.entries(STALE)) {
+    test(`answer ${JSON.stringify(dialect)} to NEGOTIATE, stale input: ${staleName} -> V${version}, and GET works`, async () => {
+      const { c } = client({ dialect, staleBeforeReset: stale });
+      await c.start();
+      assert.is(c.protocolVersion, version);
+      assert.equal(await c.request({ code: 'GET', key: 'plain' }), { kind: 'success', value: Buffer.from('value') });
+      assert.equal(await c.request({ code: 'GET', key: 'script' }), { kind: 'success', value: Buffer.from('#!/bin/sh\n.dot\n') });
+      assert.equal(await c.request({ code: 'GET', key: 'nosuch' }), { kind: 'notfound' });
+      await c.close();
+    });
+  }
+}
+
+test('no answer to the reset: a new session within the budget, then V2', async () => {
+  const { c, opened } = client({ ignoreFirstLines: 2 }, 10_000);
+  await c.start();
+  assert.is(c.protocolVersion, 2);
+  assert.is(opened(), 2);
+  await c.close();
+});
+
+test('no answer to the probe on an invalid-command host: a new session, then V1', async () => {
+  const { c, opened } = client({ dialect: 'invalid command', ignoreFirstLines: 2 }, 10_000);
+  await c.start();
+  assert.is(c.protocolVersion, 1);
+  assert.is(opened(), 2);
+  await c.close();
+});
+
+test('V1 hosts: KEYS works; PUT and DELETE are unsupported without a request', async () => {
+  for (const dialect of ['FAILURE', 'invalid command'] as const) {
+    const { c, host } = client({ dialect });
+    await c.start();
+    assert.equal(await c.request({ code: 'KEYS' }), { kind: 'success', value: Buffer.from('plain\nscript') });
+    const linesBefore = host.lines;
+    assert.equal(await c.request({ code: 'PUT', key: 'k', value: Buffer.from('v') }), { kind: 'unsupported' });
+    assert.equal(await c.request({ code: 'DELETE', key: 'k' }), { kind: 'unsupported' });
+    assert.is(host.lines, linesBefore);
+    await c.close();
+  }
+});
+
+test('a V1 GET answered `invalid command` is unsupported; answered FAILURE, a failure', async () => {
+  for (const [answer, expected] of [
+    ['invalid command', { kind: 'unsupported' }],
+    ['FAILURE', { kind: 'failure', message: 'FAILURE' }],
+  ] as const) {
+    const { c } = client({ dialect: 'FAILURE', v1GetAnswer: answer });
+    await c.start();
+    assert.equal(await c.request({ code: 'GET', key: 'plain' }), expected);
+    await c.close();
+  }
+});
+
+test('a programming error in the transport is thrown at once, not retried as a lost connection', async () => {
+  let opened = 0;
+  const c = new MetadataClient({
+    open: async () => {
+      opened++;
+      throw new TypeError('x is not a function');
+    },
+    deadline: Date.now() + 5000,
+    budgetSeconds: 5,
+  });
+  const thrown = await c.start().then(() => null, (err: unknown) => err);
+  assert.instance(thrown, TypeError);
+  assert.is(opened, 1);
+});
+
+test.run();
