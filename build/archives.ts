@@ -2,7 +2,7 @@
 import { accessSync, chmodSync, constants } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { path7za } from '7zip-bin';
 
 // node-7z ships no types; this is the part of its API used here.
@@ -48,14 +48,18 @@ function add7z(archive: string, sources: string[], raw: string[]): Promise<void>
  * modes and mtimes from the files, and writes DOS times in local time, hence TZ=UTC.
  */
 export async function writeZip(outPath: string, top: string): Promise<void> {
-  const tmp = join(dirname(outPath), `.${basename(outPath)}.tmp-${process.pid}.zip`);
   process.env.TZ = 'UTC';
-  try {
-    await rm(tmp, { force: true });
-    await add7z(tmp, [top], ['-tzip', '-mx=5', '-mtc=off']);
-    await rename(tmp, outPath);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  // 7-Zip picks the format from the name's ending: give it one.
+  await replaceFileFrom(
+    outPath,
+    async (tmp) => {
+      try {
+        await add7z(`${tmp}.zip`, [top], ['-tzip', '-mx=5', '-mtc=off']);
+        await rename(`${tmp}.zip`, tmp);
+      } finally {
+        await rm(`${tmp}.zip`, { force: true });
+      }
+    },
+    { mode: 0o644, durable: false },
+  );
 }

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { join } from 'node:path';
 import { hashFile } from './common';
 
-/** Official Node builds redistributed on npm, pinned by version and tarball integrity (toolchain §4.1). */
+/** Official Node builds redistributed on npm, pinned by version and tarball integrity . */
 export const NODE_VERSION = '22.23.3';
 const PINS = {
   linux: {
@@ -56,16 +57,18 @@ export async function prepareBases(cache: string, log: (s: string) => void): Pro
     const dir = join(cache, `${pkg}-${NODE_VERSION}`);
     mkdirSync(dir, { recursive: true });
     execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${bin}`]);
-    const tmp = `${out[os]}.${process.pid}.tmp`;
-    if (os === 'linux') {
-      copyFileSync(join(dir, bin), tmp);
-      execFileSync('strip', ['--strip-all', tmp]);
-      chmodSync(tmp, 0o755);
-    } else {
-      rmSync(tmp, { force: true });
-      execFileSync('osslsigncode', ['remove-signature', '-in', join(dir, bin), '-out', tmp], { stdio: 'ignore' });
-    }
-    renameSync(tmp, out[os]);
+    await replaceFileFrom(
+      out[os],
+      async (tmp) => {
+        if (os === 'linux') {
+          copyFileSync(join(dir, bin), tmp);
+          execFileSync('strip', ['--strip-all', tmp]);
+        } else {
+          execFileSync('osslsigncode', ['remove-signature', '-in', join(dir, bin), '-out', tmp], { stdio: 'ignore' });
+        }
+      },
+      { mode: 0o755, durable: false },
+    );
     log(`prepared ${out[os]}`);
   }
   return out;

@@ -1,7 +1,8 @@
 // Packs build/layout.ts into <out>/sdc-vm-tools-<version>.{iso,zip,tar.gz} and <out>/SHA256SUMS.
 // Usage: package.ts (iso|zip|tar)... [--dist DIR] [--out DIR] [--virtio-win ISO|DIR] [--drivers-manifest FILE]
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/fs/atomic-write';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeIso, type IsoWriteEntry } from '../lib/iso9660/writer';
 import { writeZip } from './archives';
@@ -200,9 +201,7 @@ async function writeChecksums(outDir: string, version: string): Promise<void> {
     const name = `sdc-vm-tools-${version}.${ext}`;
     if (existsSync(join(outDir, name))) lines.push(`${await hashFile(join(outDir, name))}  ${name}\n`);
   }
-  const tmp = join(outDir, `.SHA256SUMS.tmp-${process.pid}`);
-  await writeFile(tmp, lines.join(''));
-  await rename(tmp, join(outDir, 'SHA256SUMS'));
+  await writeFileAtomic(join(outDir, 'SHA256SUMS'), lines.join(''), { mode: 0o644, durable: false });
 }
 
 async function main(options: Options): Promise<void> {

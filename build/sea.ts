@@ -1,10 +1,11 @@
-// Builds the single executables (toolchain.md §4): dist/linux-x64/sdc-guest (+ links) and dist/win-x64/mdata-get.exe (+ links).
+// Builds the single executables: dist/linux-x64/sdc-guest (+ links) and dist/win-x64/mdata-get.exe (+ links).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
+import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { bundleOptions } from './bundle-options';
 import { hashFile, root, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
 import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
@@ -41,17 +42,16 @@ function copyAssets(): Record<string, string> {
   return assets;
 }
 
-async function injectInto(base: string, blob: Buffer, dest: string, verify: (file: string) => void = () => undefined): Promise<void> {
-  const tmp = `${dest}.${process.pid}.tmp`;
-  try {
-    copyFileSync(base, tmp);
-    await inject(tmp, 'NODE_SEA_BLOB', blob, { sentinelFuse: SENTINEL_FUSE, overwrite: true });
-    chmodSync(tmp, 0o755);
-    verify(tmp);
-    renameSync(tmp, dest);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+function injectInto(base: string, blob: Buffer, dest: string, verify: (file: string) => void = () => undefined): Promise<void> {
+  return replaceFileFrom(
+    dest,
+    async (tmp) => {
+      copyFileSync(base, tmp);
+      await inject(tmp, 'NODE_SEA_BLOB', blob, { sentinelFuse: SENTINEL_FUSE, overwrite: true });
+      verify(tmp);
+    },
+    { mode: 0o755, durable: false },
+  );
 }
 
 /** The official bases are non-PIE, which postject#108 (LIEF rewriting .dynsym) does not hit; make sure. */

@@ -4,7 +4,8 @@
  * target, and a hard link as a second full copy (docs/packaging.md).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -85,12 +86,6 @@ async function* tarStream(entries: TarEntry[], mtime: number): AsyncGenerator<Bu
 
 /** Writes entries, in the given order, as a .tar.gz at outPath (via a temp file renamed into place). */
 export async function writeTarGz(outPath: string, entries: TarEntry[], mtime: Date): Promise<void> {
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  try {
-    await pipeline(Readable.from(tarStream(entries, Math.floor(mtime.getTime() / 1000))), createGzip({ level: 6 }), createWriteStream(tmp));
-    await rename(tmp, outPath);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  const tar = Readable.from(tarStream(entries, Math.floor(mtime.getTime() / 1000)));
+  await replaceFileFrom(outPath, (tmp) => pipeline(tar, createGzip({ level: 6 }), createWriteStream(tmp)), { mode: 0o644, durable: false });
 }

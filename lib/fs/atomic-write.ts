@@ -82,16 +82,17 @@ async function syncFolder(path: string, options: ReplaceOptions): Promise<void> 
 }
 
 /**
- * Replace `path` with what `fill` writes into the open temp file. On any failure the temp file
- * is removed and the target is left as it was.
+ * Replace `path` with the file that `produce` makes at the temp path it is given (a tool's output
+ * file, or one we write). Mode and owner are then set, the data flushed and the file renamed into
+ * place. On any failure the temp file is removed and the target is left as it was.
  */
-export async function replaceFile(path: string, fill: (file: FileHandle) => Promise<void>, options: ReplaceOptions = {}): Promise<void> {
+export async function replaceFileFrom(path: string, produce: (tempPath: string) => Promise<void>, options: ReplaceOptions = {}): Promise<void> {
   const old = await existing(path);
   const temp = tempPathFor(path);
-  const file = await open(temp, CREATE_FLAGS, 0o600);
   try {
+    await produce(temp);
+    const file = await open(temp, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     try {
-      await fill(file);
       const owner = ownerFor(options, old);
       if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));
       // After chown, which may clear set-id bits.
@@ -106,6 +107,22 @@ export async function replaceFile(path: string, fill: (file: FileHandle) => Prom
     throw err;
   }
   await syncFolder(path, options);
+}
+
+/** Replace `path` with what `fill` writes into a new temp file, created exclusively (never through a planted link). */
+export function replaceFile(path: string, fill: (file: FileHandle) => Promise<void>, options: ReplaceOptions = {}): Promise<void> {
+  return replaceFileFrom(
+    path,
+    async (temp) => {
+      const file = await open(temp, CREATE_FLAGS, 0o600);
+      try {
+        await fill(file);
+      } finally {
+        await file.close();
+      }
+    },
+    options,
+  );
 }
 
 /** Replace `path` with `data`. */

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
+import { replaceFile } from '../fs/atomic-write';
 import {
   DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, FIRST_DESCRIPTOR_LBA, FLAG_DIRECTORY,
   MAX_FILE_SIZE, MAX_JOLIET_NAME, MAX_RR_NAME_BYTES, SECTOR, S_IFDIR, S_IFLNK, S_IFREG,
@@ -71,20 +72,14 @@ export async function writeIso(outPath: string, entries: IsoWriteEntry[], option
     }
   }
   const metadata = layout(root, files, options);
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  try {
-    const out = await open(tmp, 'w');
-    try {
+  await replaceFile(
+    outPath,
+    async (out) => {
       await writeAll(out, metadata);
       for (const data of files) await writeFileData(out, data);
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, outPath);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+    },
+    { mode: 0o644, durable: false },
+  );
 }
 
 function checkText(field: string, value: string, max: number): void {
