@@ -8,7 +8,7 @@ export interface GuestContext {
   readonly root: string;
   /** Print what would change (files with a diff, commands) and change nothing. */
   readonly dryRun: boolean;
-  /** The run's end (Date.now() ms): one budget for metadata, commands and scripts. */
+  /** The end of the run's budget (Date.now() ms), for the metadata service and for waits; commands and scripts have their own limits. */
   readonly deadline: number;
   readonly log: GuestLog;
   readonly files: RootedFiles;
@@ -31,8 +31,12 @@ export interface MetadataView {
 export class MetadataUnavailableError extends Error {}
 
 export interface WriteOptions {
+  /** Default: the replaced file's mode, else 0644. */
   mode?: number;
+  /** Default: the replaced file's owner, else the running user. */
   owner?: { uid: number; gid: number };
+  /** Customer data that may hold secrets: a dry run shows its size, not its content. */
+  secret?: boolean;
 }
 
 /** Files under the root. Paths are absolute guest paths (`/etc/hosts`); symlinks resolve inside the root. */
@@ -43,26 +47,41 @@ export interface RootedFiles {
   readText(path: string): Promise<string | null>;
   /** Atomic replace, only when the content or mode differs; returns whether it changed. In a dry run: prints a diff. */
   write(path: string, data: string | Buffer, options?: WriteOptions): Promise<boolean>;
-  /** Returns whether something was removed. */
+  /** Removes a file, link or folder (the link itself, not its target); returns whether something was there. */
   remove(path: string): Promise<boolean>;
+  /** Creates the folder (and missing parents) and gives it exactly `mode`. */
   mkdir(path: string, mode: number): Promise<void>;
 }
 
 export interface CommandResult {
+  /** The exit status; 128 + n when killed by signal n. */
   code: number;
   stdout: string;
   stderr: string;
+  /** Killed at its time limit. */
+  timedOut?: boolean;
+  /** Not run: it acts on the running system, and the root is not the running system. */
+  skipped?: boolean;
 }
 
 export interface RunOptions {
   /** Written to the command's stdin; never logged. Secrets go here, never in args. */
   input?: string | Buffer;
+  /** Default 60 s. */
   timeoutMs?: number;
   /** Runs in a dry run too: it only reads (`ip -j route`, `blkid -p`). */
   readOnly?: boolean;
+  /** Acts on the running kernel or its services (`hostname`, `ip`, `mount`): not run under `--root` without `--live`. */
+  live?: boolean;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Not logged: a poll repeated many times. */
+  quiet?: boolean;
+  /** Each line of output as it comes (scripts' output goes to the log as it happens). */
+  onOutput?: (line: string) => void;
 }
 
-/** System commands, found on PATH, bounded in time and logged. */
+/** System commands, found on PATH, bounded in time and logged. Throws CommandMissingError for a command not on PATH. */
 export interface CommandRunner {
   /** The full path of a command on PATH, or null. */
   which(name: string): string | null;

@@ -3,7 +3,7 @@ import { BudgetExhaustedError, HostFailureError, NotFoundError, openMetadataSess
 import { versionLine } from '../version';
 import { EXIT, shortName } from './run';
 
-const DEFAULT_TIMEOUT_SECONDS = 60;
+export const DEFAULT_TIMEOUT_SECONDS = 60;
 
 export interface ToolSpec {
   /** Usage after `<argv0>`, as mdata-client prints it: `<keyname>`. */
@@ -29,7 +29,7 @@ export function writeErr(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function parseSeconds(text: string | undefined, source: string): number {
+export function parseSeconds(text: string | undefined, source: string): number {
   const n = Number(text);
   if (text === undefined || text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
     throw new Error(`${source} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got '${text ?? ''}'`);

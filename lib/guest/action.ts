@@ -1,0 +1,41 @@
+import type { GuestContext, MetadataView } from './context';
+import type { Result } from './state';
+
+export interface ActionOutcome {
+  result: Result;
+  /** One line: what was done, or why not. Never a secret. */
+  detail: string;
+}
+
+export const ok = (detail: string): ActionOutcome => ({ result: 'ok', detail });
+export const skipped = (detail: string): ActionOutcome => ({ result: 'skipped', detail });
+export const failed = (detail: string): ActionOutcome => ({ result: 'failed', detail });
+
+export interface ActionOption {
+  /** Placeholder of the option's value (`NAME`), or undefined for a switch. */
+  value?: string;
+  help: string;
+}
+
+/** The values of an action's own options: a string for `--name VALUE`, true for a switch. */
+export type ActionOptions = Record<string, string | true>;
+
+/** One guest action: a tool of its own (`sdc-guest <name>`) and a step of `sdc-guest boot`. */
+export interface GuestAction {
+  name: string;
+  summary: string;
+  /** Metadata keys it reads; `sdc-guest boot` fetches them all at the start. */
+  keys: readonly string[];
+  /**
+   * Once per instance (until it succeeds), or on every boot. A function decides from the
+   * metadata (the user-script runs every boot when `run_userscript_flag` says so).
+   */
+  once: boolean | ((metadata: MetadataView) => boolean);
+  /** It runs scripts that may call the metadata tools themselves. */
+  runsScripts?: boolean;
+  /** cloud-init's SmartOS datasource does the same: `boot` leaves it to cloud-init when that is active. */
+  leftToCloudInit?: boolean;
+  /** Its own options, as `--name`. */
+  options?: Record<string, ActionOption>;
+  run(ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome>;
+}

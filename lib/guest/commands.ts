@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { CommandResult, CommandRunner, GuestLog, RunOptions } from './context';
+
+export class CommandMissingError extends Error {}
+
+/** Output kept per stream; the rest is dropped (and counted). */
+const MAX_OUTPUT = 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** After SIGTERM at the time limit, this long before SIGKILL. */
+const KILL_GRACE_MS = 5000;
+
+export interface RunnerOptions {
+  dryRun: boolean;
+  log: GuestLog;
+  /** Where a dry run prints the commands it would run. */
+  print: (text: string) => void;
+  /** Commands are searched here; default: the PATH of this process. */
+  path?: string;
+  /** Commands that act on the running system are run (false under `--root` without `--live`). */
+  live: boolean;
+}
+
+/** How a command is shown in logs: its arguments, never its input. */
+function shown(file: string, args: string[]): string {
+  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+}
+
+/**
+ * The one way guest actions run system commands: found on PATH, bounded in time (SIGTERM, then
+ * SIGKILL to the whole process group), output bounded, every command line logged. A dry run
+ * prints the command instead, unless it only reads.
+ */
+export class GuestCommands implements CommandRunner {
+  constructor(private readonly options: RunnerOptions) {}
+
+  which(name: string): string | null {
+    const dirs = name.includes('/') ? [''] : (this.options.path ?? process.env.PATH ?? '').split(delimiter).filter(Boolean);
+    for (const dir of dirs) {
+      const file = dir ? join(dir, name) : name;
+      try {
+        accessSync(file, constants.X_OK);
+        if (statSync(file).isFile()) return file;
+      } catch {
+        // not here
+      }
+    }
+    return null;
+  }
+
+  async run(name: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
+    const file = this.which(name);
+    if (!file) throw new CommandMissingError(`${name}: command not found`);
+    if (options.live && !this.options.live) {
+      this.options.log.info(`not run, the root is not the running system: ${shown(name, args)}`);
+      return { code: 0, stdout: '', stderr: '', skipped: true };
+    }
+    if (this.options.dryRun && !options.readOnly) {
+      this.options.print(`would run: ${shown(name, args)}${options.input === undefined ? '' : ' (with input)'}\n`);
+      return { code: 0, stdout: '', stderr: '' };
+    }
+    if (!options.quiet) this.options.log.info(`run: ${shown(name, args)}`);
+    return runProcess(file, args, options);
+  }
+}
+
+function runProcess(file: string, args: string[], options: RunOptions): Promise<CommandResult> {
+  const limit = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      cwd: options.cwd,
+    });
+    const streams = { stdout: new Collector(options.onOutput), stderr: new Collector(options.onOutput) };
+    child.stdout.on('data', (chunk: Buffer) => streams.stdout.add(chunk));
+    child.stderr.on('data', (chunk: Buffer) => streams.stderr.add(chunk));
+    let timedOut = false;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-(child.pid as number), signal);
+      } catch {
+        // already gone
+      }
+    };
+    let killer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup('SIGTERM');
+      killer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+    }, limit);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      const stdout = streams.stdout.text();
+      let stderr = streams.stderr.text();
+      if (timedOut) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}killed after ${limit / 1000} s (time limit)`;
+      resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Keeps at most MAX_OUTPUT bytes of a stream, and hands complete lines to a listener as they come. */
+class Collector {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private dropped = 0;
+  private partial = '';
+
+  constructor(private readonly onLine?: (line: string) => void) {}
+
+  add(chunk: Buffer): void {
+    const room = MAX_OUTPUT - this.size;
+    if (room > 0) this.chunks.push(chunk.subarray(0, room));
+    this.size += Math.min(room, chunk.length);
+    this.dropped += Math.max(0, chunk.length - Math.max(room, 0));
+    if (!this.onLine) return;
+    const lines = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = (lines.pop() ?? '').slice(-MAX_OUTPUT);
+    for (const line of lines) this.onLine(line);
+  }
+
+  text(): string {
+    if (this.onLine && this.partial) this.onLine(this.partial);
+    this.partial = '';
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    return this.dropped ? `${text}\n(${this.dropped} more bytes not kept)` : text;
+  }
+}

@@ -1,0 +1,27 @@
+import type { GuestAction } from '../action';
+import { sendArpUpdates } from './arp-updates';
+import { setHostid } from './hostid';
+import { setHostname } from './hostname';
+import { runOperatorScript } from './operator-script';
+import { setRootAuthorizedKeys } from './root-authorized-keys';
+import { setRootPassword } from './root-password';
+import { getUserData } from './user-data';
+import { runUserScript } from './user-script';
+
+/**
+ * The Linux boot actions in the order `sdc-guest boot` runs them. The network comes first (its
+ * place: `configure-network`), then accounts and names, then the data disk (its place:
+ * `format-secondary-disk`), and the scripts last, operator-script before user-script.
+ */
+export const LINUX_ACTIONS: GuestAction[] = [
+  // configure-network
+  setRootAuthorizedKeys,
+  setRootPassword,
+  setHostid,
+  setHostname,
+  // format-secondary-disk
+  sendArpUpdates,
+  getUserData,
+  runOperatorScript,
+  runUserScript,
+];

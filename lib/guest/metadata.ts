@@ -1,0 +1,55 @@
+import { openMetadataSession } from '../client/session';
+import { MetadataUnavailableError, type MetadataView } from './context';
+
+/** The metadata of one run, fetched at its start over one session that is closed again at once. */
+export interface FetchedMetadata extends MetadataView {
+  /** `serial /dev/ttyS1`, or null when no session could be opened. */
+  readonly transport: string | null;
+  readonly protocolVersion: 1 | 2 | null;
+  /** Why some or all keys could not be fetched; null when all were. */
+  readonly problem: string | null;
+}
+
+class Fetched implements FetchedMetadata {
+  constructor(
+    private readonly values: Map<string, string | null>,
+    readonly transport: string | null,
+    readonly protocolVersion: 1 | 2 | null,
+    readonly problem: string | null,
+  ) {}
+
+  get(key: string): string | null {
+    if (!this.values.has(key)) throw new MetadataUnavailableError(`${key} could not be read: ${this.problem ?? 'it was not fetched'}`);
+    return this.values.get(key) as string | null;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Opens a session within the budget, reads `keys` (sent one after another on the one session),
+ * and closes it, so that scripts run afterwards can use the metadata service themselves.
+ */
+export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: number, deadline: number, log: (line: string) => void): Promise<FetchedMetadata> {
+  const values = new Map<string, string | null>();
+  let session;
+  try {
+    session = await openMetadataSession({ budgetSeconds, deadline, log });
+  } catch (err) {
+    return new Fetched(values, null, null, messageOf(err));
+  }
+  const problems: string[] = [];
+  try {
+    const wanted = [...new Set(keys)];
+    const results = await Promise.allSettled(wanted.map((key) => session.get(key)));
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') values.set(wanted[i], r.value);
+      else problems.push(`${wanted[i]}: ${messageOf(r.reason)}`);
+    });
+  } finally {
+    await session.close();
+  }
+  return new Fetched(values, session.transport, session.protocolVersion, problems.length ? problems.join('; ') : null);
+}

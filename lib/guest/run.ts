@@ -1,0 +1,132 @@
+import type { ActionOptions, ActionOutcome, GuestAction } from './action';
+import { GuestCommands } from './commands';
+import { MetadataUnavailableError, type GuestContext } from './context';
+import { GuestFiles, hostPath } from './files';
+import { LOG_FILE, ToolLog } from './log';
+import { fetchMetadata, type FetchedMetadata } from './metadata';
+import { loadState, saveState, type BootState } from './state';
+
+export interface RunSettings {
+  root: string;
+  dryRun: boolean;
+  /** Commands that act on the running system run (true when the root is `/`). */
+  live: boolean;
+  budgetSeconds: number;
+  deadline: number;
+  options: ActionOptions;
+  /** Where a dry run's plan goes (stdout). */
+  print: (text: string) => void;
+}
+
+export interface RunReport {
+  outcomes: Array<{ action: string; outcome: ActionOutcome }>;
+  metadata: FetchedMetadata;
+}
+
+/** How long `boot` waits for a default route before it runs scripts, at most. */
+const NETWORK_WAIT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** cloud-init is installed and not disabled: it applies its own share of the metadata. */
+async function cloudInitActive(ctx: GuestContext): Promise<boolean> {
+  const [binary, disabled, cmdline] = await Promise.all([ctx.files.read('/usr/bin/cloud-init'), ctx.files.read('/etc/cloud/cloud-init.disabled'), ctx.files.readText('/proc/cmdline')]);
+  return binary !== null && disabled === null && !/(^|\s)cloud-init=disabled(\s|$)/.test(cmdline ?? '');
+}
+
+/** Waits (bounded) until the guest has a default route, so that scripts find the network. */
+async function waitForNetwork(ctx: GuestContext): Promise<void> {
+  if (!ctx.commands.which('ip')) return;
+  const until = Math.min(Date.now() + NETWORK_WAIT_MS, ctx.deadline);
+  for (let first = true; ; first = false) {
+    const r = await ctx.commands.run('ip', ['-j', 'route', 'show', 'default'], { readOnly: true, live: true, timeoutMs: 5000, quiet: !first });
+    if (r.skipped || (r.code === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== '[]')) return;
+    if (Date.now() + 500 > until) {
+      ctx.log.warn(`no default route after ${((Date.now() - until + NETWORK_WAIT_MS) / 1000).toFixed(0)} s; running the scripts anyway`);
+      return;
+    }
+    if (first) ctx.log.info(`waiting up to ${((until - Date.now()) / 1000).toFixed(0)} s for a default route before the scripts`);
+    await sleep(500);
+  }
+}
+
+async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
+  try {
+    return await action.run(ctx, options);
+  } catch (err) {
+    if (err instanceof MetadataUnavailableError) return { result: 'failed', detail: `metadata unavailable: ${err.message}` };
+    return { result: 'failed', detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
+  if (typeof action.once === 'boolean') return action.once;
+  try {
+    return action.once(metadata);
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Runs `actions` in order, in one process: the metadata they read is fetched over one session at
+ * the start, and the session is closed before anything runs, so scripts can use the metadata
+ * service themselves. One failing action never stops the others.
+ *
+ * `boot` mode: first-boot actions that succeeded for this instance are skipped, actions cloud-init
+ * performs are left to it when it is active, and scripts wait (bounded) for a default route. A
+ * single action run by hand always runs. Both record their results in the state file.
+ */
+export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
+  const { root, dryRun } = settings;
+  const baseLog = new ToolLog(dryRun ? null : hostPath(root, LOG_FILE), mode === 'boot' ? 'boot' : actions[0].name);
+  const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
+  const metadata = await fetchMetadata(['sdc:uuid', ...actions.flatMap((a) => a.keys)], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
+  if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
+  const context = (log: ToolLog): GuestContext => ({
+    root,
+    dryRun,
+    deadline: settings.deadline,
+    log,
+    files,
+    commands: new GuestCommands({ dryRun, log, print: settings.print, live: settings.live }),
+    metadata,
+  });
+  const base = context(baseLog);
+
+  let state: BootState = await loadState(files);
+  let uuid: string | null = null;
+  try {
+    uuid = metadata.get('sdc:uuid');
+  } catch {
+    // unknown instance: records stay as they are
+  }
+  if (uuid !== null && uuid !== state.instance) {
+    if (state.instance !== null) baseLog.info(`new instance ${uuid} (was ${state.instance}): first-boot actions run again`);
+    state = { instance: uuid, actions: {} };
+  }
+  const leaveToCloudInit = mode === 'boot' && (await cloudInitActive(base));
+  let waited = false;
+  const outcomes: RunReport['outcomes'] = [];
+  for (const action of actions) {
+    const log = baseLog.scoped(action.name);
+    let outcome: ActionOutcome;
+    const last = state.actions[action.name];
+    if (mode === 'boot' && leaveToCloudInit && action.leftToCloudInit) {
+      outcome = { result: 'skipped', detail: 'left to cloud-init, which is active' };
+    } else if (mode === 'boot' && last?.result === 'ok' && isOnce(action, metadata)) {
+      outcome = { result: 'skipped', detail: `done for this instance at ${last.at}` };
+    } else {
+      if (mode === 'boot' && action.runsScripts && !waited) {
+        await waitForNetwork(base);
+        waited = true;
+      }
+      outcome = await runOne(action, context(log), settings.options);
+      state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
+    }
+    (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
+    outcomes.push({ action: action.name, outcome });
+  }
+  if (!dryRun) await saveState(files, state);
+  return { outcomes, metadata };
+}

@@ -1,0 +1,44 @@
+import type { RootedFiles } from './context';
+
+/** Where `sdc-guest boot` records what ran, under the root. */
+export const STATE_FILE = '/var/lib/sdc-guest/state.json';
+
+export type Result = 'ok' | 'failed' | 'skipped';
+
+export interface ActionRecord {
+  /** ISO time of the run. */
+  at: string;
+  result: Result;
+  detail: string;
+}
+
+/**
+ * The one record of the guest tools' runs: the instance (`sdc:uuid`) it belongs to and, per
+ * action, its last result. First-boot actions that succeeded for this instance are not run
+ * again; a new `sdc:uuid` (an image cloned into a new instance) starts over.
+ */
+export interface BootState {
+  instance: string | null;
+  actions: Record<string, ActionRecord>;
+}
+
+export async function loadState(files: RootedFiles): Promise<BootState> {
+  const text = await files.readText(STATE_FILE);
+  if (text === null) return { instance: null, actions: {} };
+  try {
+    const parsed = JSON.parse(text) as Partial<BootState>;
+    return { instance: typeof parsed.instance === 'string' ? parsed.instance : null, actions: isRecordMap(parsed.actions) ? parsed.actions : {} };
+  } catch {
+    // A damaged state file means: nothing is known to have run.
+    return { instance: null, actions: {} };
+  }
+}
+
+function isRecordMap(value: unknown): value is Record<string, ActionRecord> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export async function saveState(files: RootedFiles, state: BootState): Promise<void> {
+  await files.mkdir('/var/lib/sdc-guest', 0o755);
+  await files.write(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+}

@@ -1,0 +1,102 @@
+import type { ActionOption, GuestAction } from '../guest/action';
+import { GuestCommands } from '../guest/commands';
+import { GuestFiles } from '../guest/files';
+import { LINUX_ACTIONS } from '../guest/linux/actions';
+import { runGuestActions, type RunReport } from '../guest/run';
+import { loadState, STATE_FILE } from '../guest/state';
+import { openMetadataSession } from '../client/session';
+import { platform } from '../platform';
+import { findMetadataTarget } from '../transport/detect';
+import { writeErr } from './client-cli';
+import { parseGuestArgs, type GuestArgs } from './guest-cli';
+import { EXIT, type ToolMain } from './run';
+
+/** The actions of this platform, in boot order. */
+export function platformActions(): GuestAction[] {
+  return LINUX_ACTIONS;
+}
+
+function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
+  return Object.assign({}, ...actions.map((a) => a.options ?? {}));
+}
+
+function settingsOf(args: GuestArgs) {
+  return { ...args, budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
+}
+
+/** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
+async function forwardToSyslog(args: GuestArgs, lines: string[]): Promise<void> {
+  if (!args.live || args.dryRun || process.env.JOURNAL_STREAM) return;
+  const commands = new GuestCommands({ dryRun: false, live: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
+  if (!commands.which('logger')) return;
+  await commands.run('logger', ['-t', 'sdc-guest'], { input: `${lines.join('\n')}\n`, timeoutMs: 5000 }).catch(() => undefined);
+}
+
+async function finish(args: GuestArgs, what: string, report: RunReport): Promise<number> {
+  const count = (result: string) => report.outcomes.filter((o) => o.outcome.result === result);
+  const failures = count('failed');
+  const summary = `${what}: ${count('ok').length} ok, ${failures.length} failed${failures.length ? ` (${failures.map((f) => f.action).join(', ')})` : ''}, ${count('skipped').length} skipped`;
+  writeErr(`sdc-guest ${summary}`);
+  await forwardToSyslog(args, [...report.outcomes.map((o) => `${o.action}: ${o.outcome.result}: ${o.outcome.detail}`), summary]);
+  return failures.length ? EXIT.ERROR : EXIT.OK;
+}
+
+/** `sdc-guest <action>`: one action alone; it runs whatever the state file says. */
+export function actionTool(action: GuestAction): ToolMain {
+  return async (args) => {
+    const parsed = parseGuestArgs(args, { name: action.name, summary: action.summary, options: action.options ?? {} });
+    if (typeof parsed === 'number') return parsed;
+    return finish(parsed, action.name, await runGuestActions([action], settingsOf(parsed), 'single'));
+  };
+}
+
+const boot: ToolMain = async (args) => {
+  const actions = platformActions();
+  const parsed = parseGuestArgs(args, {
+    name: 'boot',
+    summary: `Apply the metadata at boot: ${actions.map((a) => a.name).join(', ')}, in this order, over one metadata session.`,
+    options: optionsOf(actions),
+  });
+  if (typeof parsed === 'number') return parsed;
+  return finish(parsed, 'boot', await runGuestActions(actions, settingsOf(parsed), 'boot'));
+};
+
+const status: ToolMain = async (args) => {
+  const parsed = parseGuestArgs(args, { name: 'status', summary: 'Show the platform, the metadata service, the instance and the last results.', options: {} });
+  if (typeof parsed === 'number') return parsed;
+  const out: string[] = [`platform: ${platform.name}`];
+  let code: number = EXIT.OK;
+  try {
+    const target = findMetadataTarget();
+    out.push(`transport: ${target.kind} ${target.path}`);
+    const session = await openMetadataSession({ budgetSeconds: parsed.timeoutSeconds, deadline: parsed.deadline, target });
+    try {
+      out.push(`protocol: V${session.protocolVersion}`, `instance: ${(await session.get('sdc:uuid')) ?? '(no sdc:uuid)'}`);
+    } finally {
+      await session.close();
+    }
+  } catch (err) {
+    out.push(`metadata service: unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    code = EXIT.ERROR;
+  }
+  const files = new GuestFiles({ root: parsed.root, dryRun: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
+  const state = await loadState(files);
+  const records = Object.entries(state.actions);
+  out.push(`state: ${STATE_FILE}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
+  for (const [name, r] of records) out.push(`  ${name.padEnd(26)} ${r.result.padEnd(8)} ${r.at}  ${r.detail}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return code;
+};
+
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, status };
+
+/** `boot`, `status`, and each action of this platform by its name. */
+export function guestTool(name: string): ToolMain | null {
+  if (Object.prototype.hasOwnProperty.call(GUEST_TOOLS, name)) return GUEST_TOOLS[name];
+  const action = platformActions().find((a) => a.name === name);
+  return action ? actionTool(action) : null;
+}
+
+export function guestToolNames(): string[] {
+  return [...Object.keys(GUEST_TOOLS), ...platformActions().map((a) => a.name)];
+}
