@@ -25,29 +25,52 @@ function method(nic: BoundNic, family: Family): string {
   return nic.addrconf ? 'auto' : statics ? 'manual' : 'link-local';
 }
 
-function ipSection(nic: BoundNic, family: Family, dns: NetworkPlan['dns'], searchHere: boolean): string[] {
+/** The settings NetworkManager lets hold resolvers: an IP section that is not disabled or link-local. */
+function carriesDns(nic: BoundNic, family: Family): boolean {
+  return ['auto', 'manual'].includes(method(nic, family));
+}
+
+/**
+ * Where each family's resolvers go: the primary's section of that family, else the first NIC
+ * that configures that family (a resolver of a family that no NIC has could not be reached).
+ * The search list goes with the IPv4 resolvers, or with the IPv6 ones when there are none.
+ */
+function dnsPlacement(plan: NetworkPlan): Map<string, string[]> {
+  const lines = new Map<string, string[]>();
+  if (!plan.dns) return lines;
+  const first = dnsInterface(plan);
+  const ordered = first ? [first, ...plan.interfaces.filter((n) => n !== first)] : [];
+  let searchDone = plan.dns.search.length === 0;
+  for (const family of [4, 6] as const) {
+    const servers = plan.dns.servers.filter((s) => s.includes(':') === (family === 6));
+    const nic = ordered.find((n) => carriesDns(n, family));
+    if (servers.length === 0 || !nic) continue;
+    const key = `${nic.name}/${family}`;
+    lines.set(key, [`dns=${servers.join(';')};`]);
+    if (!searchDone) lines.get(key)!.push(`dns-search=${plan.dns.search.join(';')};`);
+    searchDone = true;
+  }
+  return lines;
+}
+
+function ipSection(nic: BoundNic, family: Family, dns: string[]): string[] {
   const lines = [`[ipv${family}]`, `method=${method(nic, family)}`];
   addressesOf(nic, family).forEach((a, i) => lines.push(`address${i + 1}=${cidrText(a)}`));
   const gateway = family === 4 ? nic.gateway4 : nic.gateway6;
   if (gateway) lines.push(`gateway=${gateway}`);
   routesOf(nic, family).forEach((r, i) => lines.push(`route${i + 1}=${cidrText(r.dst)}${r.via === null ? '' : `,${r.via}`}`));
-  const servers = dns?.servers.filter((s) => s.includes(':') === (family === 6)) ?? [];
-  if (servers.length > 0) lines.push(`dns=${servers.join(';')};`);
-  if (searchHere && dns && dns.search.length > 0) lines.push(`dns-search=${dns.search.join(';')};`);
-  return lines;
+  return [...lines, ...dns];
 }
 
-function keyfile(nic: BoundNic, withDns: boolean, plan: NetworkPlan): string {
-  const dns = withDns ? plan.dns : null;
+function keyfile(nic: BoundNic, dns: Map<string, string[]>): string {
   const lines = ['[connection]', `id=sdc-${nic.name}`, `uuid=${connectionUuid(nic.mac)}`, 'type=ethernet', 'autoconnect=true', 'autoconnect-priority=50', ''];
   lines.push('[ethernet]', `mac-address=${nic.mac.toUpperCase()}`);
   if (nic.mtu !== null) lines.push(`mtu=${nic.mtu}`);
-  const searchIn4 = method(nic, 4) !== 'disabled';
-  lines.push('', ...ipSection(nic, 4, dns, searchIn4), '', ...ipSection(nic, 6, dns, !searchIn4));
+  lines.push('', ...ipSection(nic, 4, dns.get(`${nic.name}/4`) ?? []), '', ...ipSection(nic, 6, dns.get(`${nic.name}/6`) ?? []));
   return `${lines.join('\n')}\n`;
 }
 
 export function render(plan: NetworkPlan): RenderedFile[] {
-  const dns = dnsInterface(plan);
-  return plan.interfaces.map((nic) => ownedFile(`${DIR}/sdc-${safeName(nic.name)}.nmconnection`, keyfile(nic, nic === dns, plan), 0o600, nic.name));
+  const dns = dnsPlacement(plan);
+  return plan.interfaces.map((nic) => ownedFile(`${DIR}/sdc-${safeName(nic.name)}.nmconnection`, keyfile(nic, dns), 0o600, nic.name));
 }
