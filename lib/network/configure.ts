@@ -44,7 +44,7 @@ async function ifupdownExtras(ctx: GuestContext, files: RenderedFile[], force: b
       if (files.some((f) => f.interface === name)) problems.push(`${path} also defines ${name}; both definitions apply: remove one`);
     }
   }
-  if (files.every((f) => ifupdown.sources(main, f.path))) return [];
+  if (files.every((f) => !f.path.startsWith(`${ifupdown.DIR}/`) || ifupdown.sources(main, f.path))) return [];
   if (!force) {
     problems.push(`${ifupdown.INTERFACES} does not read ${ifupdown.DIR}; nothing written: add "${SOURCE_LINE}" there, or run with --force to have it added`);
     return null;
