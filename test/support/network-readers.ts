@@ -121,8 +121,10 @@ export function readKeyfiles(files: string[]): View {
       else nic.addrconf = method === 'auto';
       if (!s) continue;
       const numbered = (prefix: string) => s.entries.filter(([k]) => new RegExp(`^${prefix}\\d+$`).test(k)).sort(([a], [b]) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)));
-      nic.addresses.push(...numbered('address').map(([, v]) => canon(v.split(',')[0])));
-      const gateway = value(s, 'gateway');
+      // NetworkManager itself writes the gateway after the first address: `address1=ADDR,GW`.
+      const addresses = numbered('address').map(([, v]) => v.split(','));
+      nic.addresses.push(...addresses.map(([a]) => canon(a)));
+      const gateway = value(s, 'gateway') ?? addresses.find((a) => a.length > 1)?.[1] ?? null;
       if (gateway) nic[family === 4 ? 'gateway4' : 'gateway6'] = ip(gateway);
       for (const [, v] of numbered('route')) {
         const [dst, via] = v.split(',');
