@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic, SerialQueue } from './persist';
-import { isObject, Json, JsonObject, MetadataMap, VmView } from './vm-object';
+import { isObject, type Json, type JsonObject } from '../json';
+import type { MetadataMap, VmView } from './vm-object';
 
 /** A bad `--metadata` or `--vm` file: the tool exits 2 with this one-line message. */
 export class InputError extends Error {}

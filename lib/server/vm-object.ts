@@ -2,9 +2,8 @@
  * How the host agent resolves keys against a VM object (spec §6.1–§6.3), without I/O.
  * Lookups use own properties only, so `constructor` or `__proto__` are ordinary missing keys.
  */
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import { own, type Json, type JsonObject } from '../json';
+import { buildRoutes } from '../network/sdc';
 
 /** The VM as the agent sees it: the `--vm` object with the metadata file's maps on top. */
 export interface VmView {
@@ -18,15 +17,6 @@ export type MetadataMap = 'customer_metadata' | 'internal_metadata';
 
 /** The result of a GET: a value to encode (§6.2), or a FAILURE with a reason. */
 export type Lookup = { value: Json | undefined } | { failure: string };
-
-export function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function own(obj: Json | undefined, key: string | number): Json | undefined {
-  if (typeof obj !== 'object' || obj === null) return undefined;
-  return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, Json>)[key] : undefined;
-}
 
 function topLevel(view: VmView, key: string): Json | undefined {
   if (key === 'customer_metadata' || key === 'internal_metadata' || key === 'internal_metadata_namespaces') {
@@ -93,52 +83,6 @@ function flatten(view: VmView, k: string): Json | undefined {
     return Array.isArray(list) && /^\d+$/.test(b) ? own(list, Number(b)) : undefined;
   }
   return topLevel(view, k);
-}
-
-interface Route {
-  linklocal: boolean;
-  dst: string;
-  gateway: Json;
-}
-
-/** sdc:routes: `nics[N]` and `macs[<mac>]` gateways become the NIC's IP; unusable ones are skipped. */
-export function buildRoutes(vm: JsonObject): Route[] {
-  const routes = own(vm, 'routes');
-  const nics = own(vm, 'nics');
-  const nicList = Array.isArray(nics) ? nics : [];
-  const out: Route[] = [];
-  if (!isObject(routes)) return out;
-  for (const [dst, gateway] of Object.entries(routes)) {
-    if (typeof gateway !== 'string') {
-      out.push({ linklocal: false, dst, gateway });
-      continue;
-    }
-    const byIndex = /nics\[(\d+)\]/.exec(gateway);
-    const byMac = /macs\[(.+)\]/.exec(gateway);
-    if (!byIndex && !byMac) {
-      out.push({ linklocal: false, dst, gateway });
-      continue;
-    }
-    let nic: Json | undefined;
-    if (byIndex) {
-      nic = nicList[Number(byIndex[1])];
-    } else {
-      const mac = normaliseMac(byMac![1]);
-      nic = mac === null ? undefined : nicList.find((n) => normaliseMac(own(n, 'mac')) === mac);
-    }
-    const ip = own(nic, 'ip');
-    if (typeof ip !== 'string' || ip === 'dhcp') continue;
-    out.push({ linklocal: true, dst, gateway: ip });
-  }
-  return out;
-}
-
-/** `0:1:2:A:B:C`, `00-01-02-0a-0b-0c` or `0001020a0b0c` -> `00:01:02:0a:0b:0c`; null if not a MAC. */
-export function normaliseMac(text: Json | undefined): string | null {
-  if (typeof text !== 'string') return null;
-  const octets = /^[0-9a-f]{12}$/i.test(text) ? text.match(/../g)! : text.split(/[:-]/);
-  if (octets.length !== 6 || !octets.every((o) => /^[0-9a-f]{1,2}$/i.test(o))) return null;
-  return octets.map((o) => o.toLowerCase().padStart(2, '0')).join(':');
 }
 
 /** KEYS (§6.3): visible customer keys, then internal `_pw` and namespaced keys. */

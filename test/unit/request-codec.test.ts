@@ -6,7 +6,8 @@ import { frameLine } from '../../lib/protocol/v2';
 import { parseRequestLine, AgentRequest } from '../../lib/protocol/request';
 import { handleRequest } from '../../lib/server/handler';
 import { MetadataStore } from '../../lib/server/store';
-import { buildRoutes, JsonObject, normaliseMac } from '../../lib/server/vm-object';
+import type { JsonObject } from '../../lib/json';
+import { buildRoutes, normaliseMac } from '../../lib/network/sdc';
 import { DROPPED_FRAMES, READ_ONLY_V2, V1 } from '../fixtures/server/agent-vectors';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'server');

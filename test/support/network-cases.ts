@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Json, JsonObject } from '../../lib/json';
+import { bindNetwork, type Link, type NetworkPlan } from '../../lib/network/links';
+import { parseNetwork, type NetworkMetadata } from '../../lib/network/model';
+import type { RenderedFile } from '../../lib/network/renderers/files';
+import * as resolvConf from '../../lib/network/renderers/resolv-conf';
+import { buildRoutes } from '../../lib/network/sdc';
+import { RENDERERS, STACKS, type RendererName } from '../../lib/network/stacks';
+
+/** The network fixture set (test/fixtures/network/cases.json) as metadata strings, links and plans. */
+
+export const NETWORK_FIXTURES = join(__dirname, '..', 'fixtures', 'network');
+
+export interface NetworkCase {
+  name: string;
+  about: string;
+  metadata: NetworkMetadata;
+  links: Link[];
+}
+
+const text = (value: Json | undefined): string | null => (value === undefined ? null : JSON.stringify(value));
+
+export function loadCases(): NetworkCase[] {
+  const all = JSON.parse(readFileSync(join(NETWORK_FIXTURES, 'cases.json'), 'utf8')) as Record<string, JsonObject>;
+  return Object.entries(all).map(([name, c]) => {
+    // `vmRoutes` is the VM object's routes map: the host turns it into sdc:routes, as it serves it.
+    const routes = c.vmRoutes !== undefined ? buildRoutes({ nics: c.nics, routes: c.vmRoutes }) : c.routes;
+    return {
+      name,
+      about: String(c.about),
+      metadata: { nics: text(c.nics), routes: text(routes as Json), resolvers: text(c.resolvers), dnsDomain: typeof c.dnsDomain === 'string' ? c.dnsDomain : null },
+      links: c.links as unknown as Link[],
+    };
+  });
+}
+
+export function planOf(c: NetworkCase): { plan: NetworkPlan; problems: string[]; notes: string[] } {
+  const parsed = parseNetwork(c.metadata);
+  if (!parsed.model) throw new Error(`${c.name}: unusable model`);
+  const bound = bindNetwork(parsed.model, c.links);
+  return { plan: bound.plan, problems: [...parsed.problems, ...bound.problems], notes: parsed.notes };
+}
+
+/** Each renderer's files, and resolv.conf as its own output. */
+export const OUTPUTS = [...RENDERERS, 'resolv-conf'] as const;
+export type OutputName = (typeof OUTPUTS)[number];
+
+export function renderOutput(name: OutputName, plan: NetworkPlan): RenderedFile[] {
+  return name === 'resolv-conf' ? resolvConf.render(plan.dns) : STACKS[name as RendererName].render(plan);
+}
