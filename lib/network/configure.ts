@@ -100,7 +100,8 @@ async function apply(ctx: GuestContext, stack: Stack, changed: string[], problem
       problems.push(`cannot reload ${stack.name}: ${name} not found; the files take effect at the next boot`);
       return;
     }
-    const result = await ctx.commands.run(name, args);
+    const result = await ctx.commands.run(name, args, { live: true });
+    if (result.skipped) return;
     if (result.code !== 0 && !step.mayFail) {
       problems.push(`${step.args.join(' ')} failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}`);
       return;

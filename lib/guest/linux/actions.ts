@@ -1,5 +1,6 @@
 import type { GuestAction } from '../action';
 import { sendArpUpdates } from './arp-updates';
+import { configureNetworkAction } from './configure-network';
 import { setHostid } from './hostid';
 import { setHostname } from './hostname';
 import { runOperatorScript } from './operator-script';
@@ -9,12 +10,12 @@ import { getUserData } from './user-data';
 import { runUserScript } from './user-script';
 
 /**
- * The Linux boot actions in the order `sdc-guest boot` runs them. The network comes first (its
- * place: `configure-network`), then accounts and names, then the data disk (its place:
- * `format-secondary-disk`), and the scripts last, operator-script before user-script.
+ * The Linux boot actions in the order `sdc-guest boot` runs them. The network comes first, then
+ * accounts and names, then the data disk (its place: `format-secondary-disk`), and the scripts
+ * last, operator-script before user-script.
  */
 export const LINUX_ACTIONS: GuestAction[] = [
-  // configure-network
+  configureNetworkAction,
   setRootAuthorizedKeys,
   setRootPassword,
   setHostid,
