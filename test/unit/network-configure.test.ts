@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
@@ -7,6 +7,7 @@ import { configureNetwork } from '../../lib/network/configure';
 import { ownership } from '../../lib/network/marker';
 import { detectStack, Probe } from '../../lib/network/stacks';
 import { testContext } from '../support/guest-context';
+import { makeStubs } from '../support/stubs';
 
 // The configure-network action over prefix roots laid out like each distribution, with real files
 // and recording stubs of ifup/ifdown/ip/networkctl on PATH.
@@ -46,13 +47,7 @@ const DEBIAN = { '/usr/sbin/ifup': '', '/etc/network/interfaces': 'auto lo\nifac
 
 /** Recording stubs: each appends its name and arguments to calls.log and exits with its code. */
 function stubs(name: string, codes: Record<string, number>): { path: string; calls: () => string[] } {
-  const bin = join(tmp, `${name}-bin`);
-  mkdirSync(bin, { recursive: true });
-  for (const [cmd, code] of Object.entries(codes)) {
-    writeFileSync(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> '${bin}/calls.log'\nexit ${code}\n`);
-    chmodSync(join(bin, cmd), 0o755);
-  }
-  return { path: bin, calls: () => (existsSync(join(bin, 'calls.log')) ? readFileSync(join(bin, 'calls.log'), 'utf8').trim().split('\n') : []) };
+  return makeStubs(codes, join(tmp, `${name}-bin`));
 }
 
 test('detection order: netplan, NetworkManager, networkd, ifupdown, ifcfg (Red Hat, then SUSE)', async () => {
