@@ -183,6 +183,7 @@ async function runStep(ctx: GuestContext, facts: DiskFacts, target: Target, layo
       return r.code === 0 ? null : `${line} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
     }
     case 'check-table':
+      if (ctx.dryRun) ctx.log.info(`would check the table read back${target.hostPartition ? `, and run partx --add --nr 1 ${facts.hostDevice} if ${target.hostPartition} has not appeared` : ''}`);
       return ctx.dryRun ? null : checkTable(ctx, facts, target, layout);
     case 'check-fs':
       return ctx.dryRun ? null : checkFs(ctx, facts, step.uuid);
@@ -220,12 +221,22 @@ async function checkTable(ctx: GuestContext, facts: DiskFacts, target: Target, l
   }
   const inside = findSignatures(s).filter((f) => f.offset >= PARTITION_OFFSET && f.type !== 'gpt');
   if (inside.length > 0 || s.at(PARTITION_OFFSET, PARTITION_OFFSET)?.some((b) => b !== 0)) return `the new partition is not empty (${inside.map((f) => f.type).join(', ') || 'non-zero bytes'})`;
-  if (target.hostPartition) {
-    const st = await lstat(target.hostPartition).catch(() => null);
-    if (!st?.isBlockDevice()) return `${target.hostPartition} did not appear after partitioning`;
+  if (target.hostPartition && !(await isBlockDevice(target.hostPartition))) {
+    // The kernel did not add the partition itself (a kernel without a GPT parser, a refused
+    // re-read): partx parses the table and adds it through BLKPG.
+    if (!ctx.commands.which('partx')) return `${target.hostPartition} did not appear after partitioning, and partx is not installed`;
+    ctx.log.info(`${target.hostPartition} did not appear; adding it with partx`);
+    const r = await ctx.commands.run('partx', ['--add', '--nr', '1', facts.hostDevice], { timeoutMs: 30_000 });
+    if (r.code !== 0) return `partx --add exited ${r.code}: ${r.stderr.trim()}`;
+    if (target.haveUdevadm) await ctx.commands.run('udevadm', ['settle', '--timeout=30'], { timeoutMs: 35_000 });
+    if (!(await isBlockDevice(target.hostPartition))) return `${target.hostPartition} did not appear after partitioning`;
   }
   ctx.log.info(`${facts.device}: GPT partition 1 from sector ${layout.startLba}, ${layout.sizeLba} sectors`);
   return null;
+}
+
+async function isBlockDevice(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => null))?.isBlockDevice() ?? false;
 }
 
 async function checkFs(ctx: GuestContext, facts: DiskFacts, uuid: string): Promise<string | null> {
