@@ -5,7 +5,9 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GENERATED_MARKER, prepareImage, prepareImageForImgadm, rootHasPassword } from '../../lib/image/prepare-image';
+import { openMetadataSession } from '../../lib/client/session';
 import { testContext } from '../support/guest-context';
+import { MetadataHost } from '../support/metadata-host';
 
 const work = mkdtempSync(join(tmpdir(), 'prepare-image-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -219,6 +221,33 @@ test('imgadm: running, then success, then power off; a failure reports error wit
   assert.is(await prepareImageForImgadm(strict, { strict: true }, { put: async (k, v) => void failing.push(`${k}=${v}`), close: async () => undefined }), 2);
   assert.equal(failing, ['prepare-image:state=running', 'prepare-image:error=warnings with --strict', 'prepare-image:state=error']);
   assert.is(h.recorded(), 'poweroff \n');
+});
+
+test('imgadm: the state values reach a real mdata-server through a metadata session', async () => {
+  const fixtures = join(__dirname, '..', 'fixtures', 'server');
+  const host = await new MetadataHost(join(fixtures, 'metadata.json'), join(fixtures, 'vm.json')).start(false);
+  try {
+    const target = { kind: 'socket' as const, path: host.socket };
+    const session = () => openMetadataSession({ budgetSeconds: 20, target });
+    const values = async (...keys: string[]) => {
+      const s = await session();
+      try {
+        return await Promise.all(keys.map((k) => s.get(k)));
+      } finally {
+        await s.close();
+      }
+    };
+    const g = fresh();
+    assert.is(await prepareImageForImgadm(testContext(g.root, { path: g.path }), { strict: false }, await session()), 0);
+    assert.equal(await values('prepare-image:state', 'prepare-image:error'), ['success', null]);
+    assert.is(g.recorded(), 'poweroff \n');
+
+    const h = fresh();
+    assert.is(await prepareImageForImgadm(testContext(h.root, { path: h.path }), { strict: true }, await session()), 2);
+    assert.equal(await values('prepare-image:state', 'prepare-image:error'), ['error', 'warnings with --strict']);
+  } finally {
+    await host.close();
+  }
 });
 
 test.run();
