@@ -34,7 +34,7 @@ export function resolveInRoot(root: string, path: string): string {
       done.push(part);
       continue;
     }
-    if (st.isSymbolicLink() && parts.length >= 0) {
+    if (st.isSymbolicLink()) {
       if (++links > 40) throw new Error(`${path}: too many symlinks`);
       const target = readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
@@ -83,7 +83,8 @@ export function testContext(root: string, options: { dryRun?: boolean; path?: st
         return true;
       },
       async remove(path) {
-        const host = hostPath(path);
+        // The last component is not followed: a symlink is removed, not its target.
+        const host = join(hostPath(posix.dirname(path)), posix.basename(path));
         const there = lstatSafe(host);
         if (!there) return false;
         if (dryRun) lines.push(`info: would remove ${path}`);
