@@ -1,6 +1,6 @@
 import type { ActionOptions, ActionOutcome, GuestAction } from './action';
 import { GuestCommands } from './commands';
-import { MetadataUnavailableError, type GuestContext } from './context';
+import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
 import { GuestFiles, hostPath } from './files';
 import { LOG_FILE, ToolLog } from './log';
 import { fetchMetadata, type FetchedMetadata } from './metadata';
@@ -16,6 +16,12 @@ export interface RunSettings {
   options: ActionOptions;
   /** Where a dry run's plan goes (stdout). */
   print: (text: string) => void;
+}
+
+/** The context an action runs in, with `log` as its log. */
+export function guestContext(settings: RunSettings, log: GuestLog, files: GuestFiles, metadata: MetadataView): GuestContext {
+  const { root, dryRun } = settings;
+  return { root, dryRun, deadline: settings.deadline, log, files, commands: new GuestCommands({ dryRun, log, print: settings.print, live: settings.live }), metadata };
 }
 
 export interface RunReport {
@@ -83,15 +89,7 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
   const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
   const metadata = await fetchMetadata(['sdc:uuid', ...actions.flatMap((a) => a.keys)], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
   if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
-  const context = (log: ToolLog): GuestContext => ({
-    root,
-    dryRun,
-    deadline: settings.deadline,
-    log,
-    files,
-    commands: new GuestCommands({ dryRun, log, print: settings.print, live: settings.live }),
-    metadata,
-  });
+  const context = (log: ToolLog) => guestContext(settings, log, files, metadata);
   const base = context(baseLog);
 
   let state: BootState = await loadState(files);

@@ -2,12 +2,15 @@ import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
 import { GuestFiles } from '../guest/files';
 import { LINUX_ACTIONS } from '../guest/linux/actions';
-import { runGuestActions, type RunReport } from '../guest/run';
+import { guestContext, runGuestActions, type RunReport } from '../guest/run';
 import { loadState, STATE_FILE } from '../guest/state';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
-import { writeErr } from './client-cli';
+import { reportFailure, writeErr } from './client-cli';
+import { prepareImage, prepareImageForImgadm } from '../image/prepare-image';
+import { ToolLog } from '../guest/log';
+import { MetadataUnavailableError } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, type ToolMain } from './run';
 
@@ -88,7 +91,42 @@ const status: ToolMain = async (args) => {
   return code;
 };
 
-const GUEST_TOOLS: Record<string, ToolMain> = { boot, status };
+/**
+ * `prepare-image`: not a boot step. It logs to stderr only: its log file is among what it removes.
+ * With --imgadm it reports its state through a metadata session, then powers off.
+ */
+const prepareImageTool: ToolMain = async (args) => {
+  const parsed = parseGuestArgs(args, {
+    name: 'prepare-image',
+    summary: 'Remove from this guest what must not travel into an image (logs, keys, leases, machine-id, our own state).',
+    options: {
+      '--strict': { help: 'fail (exit 1) on warnings, and then clean nothing' },
+      '--imgadm': { help: "imgadm create's contract: report prepare-image:state through the metadata service, then power off" },
+    },
+    exitCodes: '1 warnings with --strict',
+  });
+  if (typeof parsed === 'number') return parsed;
+  const settings = settingsOf(parsed);
+  const log = new ToolLog(null, 'prepare-image');
+  const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log, print: settings.print });
+  const noMetadata = {
+    get(key: string): never {
+      throw new MetadataUnavailableError(`prepare-image reads no metadata (${key})`);
+    },
+  };
+  const ctx = guestContext(settings, log, files, noMetadata);
+  const options = { strict: parsed.options['--strict'] === true };
+  if (parsed.options['--imgadm'] !== true) return prepareImage(ctx, options);
+  let session;
+  try {
+    session = await openMetadataSession({ budgetSeconds: parsed.timeoutSeconds, deadline: parsed.deadline, log: (line) => log.info(line) });
+  } catch (err) {
+    return reportFailure(err, 'ERROR: could not initialise protocol: ');
+  }
+  return prepareImageForImgadm(ctx, options, session);
+};
+
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool };
 
 /** `boot`, `status`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {

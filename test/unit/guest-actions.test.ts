@@ -110,7 +110,7 @@ test('hostname: hostname, then sdc:hostname, then sdc:uuid; a bad one is skipped
   assert.is(read(r, 'etc/hostname'), 'web01.example.com\n');
   assert.is(read(r, 'etc/hosts'), `${DEBIAN_GUEST['/etc/hosts']}127.0.1.1\tweb01.example.com web01\n`);
   assert.equal(stubs.calls(), ['hostnamectl set-hostname web01.example.com']);
-  assert.ok(ctx.lines.some((l) => l.level === 'warn' && l.message.startsWith('hostname is not a valid host name')));
+  assert.ok(ctx.lines.some((l) => l.startsWith('warn: hostname is not a valid host name')));
   const again = await setHostname.run(testContext(r, { 'sdc:uuid': '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f' }, { path: stubs.path }), {});
   assert.is(read(r, 'etc/hostname'), '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\n');
   assert.match(read(r, 'etc/hosts'), /\n127\.0\.1\.1\t7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\n$/);
@@ -157,8 +157,8 @@ test('scripts: a private 0700 file (not in /tmp), /bin/sh without a shebang, out
   const file = join(r, 'var/lib/sdc-guest/scripts/operator-script');
   assert.is(mode(r, 'var/lib/sdc-guest/scripts'), 0o700);
   assert.is(mode(r, 'var/lib/sdc-guest/scripts/operator-script'), 0o700);
-  assert.ok(ctx.lines.some((l) => l.message === `run: /bin/sh ${file}`));
-  assert.ok(ctx.lines.some((l) => l.message === '| operator output'));
+  assert.ok(ctx.lines.includes(`info: run: /bin/sh ${file}`));
+  assert.ok(ctx.lines.includes('info: | operator output'));
   const failing = await runUserScript.run(testContext(r, { 'user-script': '#!/bin/sh\necho failing >&2\nexit 3\n' }), {});
   assert.equal(failing, { result: 'failed', detail: 'user-script exited 3' });
 });

@@ -1,6 +1,7 @@
 import type { GuestAction } from '../action';
 import { sendArpUpdates } from './arp-updates';
 import { configureNetworkAction } from './configure-network';
+import { formatSecondaryDiskAction } from './format-secondary-disk';
 import { setHostid } from './hostid';
 import { setHostname } from './hostname';
 import { runOperatorScript } from './operator-script';
@@ -11,8 +12,8 @@ import { runUserScript } from './user-script';
 
 /**
  * The Linux boot actions in the order `sdc-guest boot` runs them. The network comes first, then
- * accounts and names, then the data disk (its place: `format-secondary-disk`), and the scripts
- * last, operator-script before user-script.
+ * accounts and names, then the data disk, and the scripts last, operator-script before
+ * user-script.
  */
 export const LINUX_ACTIONS: GuestAction[] = [
   configureNetworkAction,
@@ -20,7 +21,7 @@ export const LINUX_ACTIONS: GuestAction[] = [
   setRootPassword,
   setHostid,
   setHostname,
-  // format-secondary-disk
+  formatSecondaryDiskAction,
   sendArpUpdates,
   getUserData,
   runOperatorScript,
