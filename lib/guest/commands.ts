@@ -52,15 +52,17 @@ export class GuestCommands implements CommandRunner {
 
   async run(name: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
     const file = this.which(name);
-    if (!file) throw new CommandMissingError(`${name}: command not found`);
     if (options.live && !this.options.live) {
       this.options.log.info(`not run, the root is not the running system: ${shown(name, args)}`);
       return { code: 0, stdout: '', stderr: '', skipped: true };
     }
     if (this.options.dryRun && !options.readOnly) {
-      this.options.print(`would run: ${shown(name, args)}${options.input === undefined ? '' : ' (with input)'}\n`);
+      // A script a dry run did not write is not there yet: say so, and plan on.
+      const notes = `${options.input === undefined ? '' : ' (with input)'}${file ? '' : ' (not there now)'}`;
+      this.options.print(`would run: ${shown(name, args)}${notes}\n`);
       return { code: 0, stdout: '', stderr: '' };
     }
+    if (!file) throw new CommandMissingError(`${name}: command not found`);
     if (!options.quiet) this.options.log.info(`run: ${shown(name, args)}`);
     return runProcess(file, args, options);
   }

@@ -9,6 +9,7 @@ export const DEBIAN_GUEST: Record<string, string> = {
   '/etc/shadow': 'root:*:19000:0:99999:7:::\nfakeroot:$6$salt$alreadyset:19000:0:99999:7:::\n',
   '/etc/hosts': '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n',
   '/etc/network/interfaces': 'auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n',
+  '/usr/sbin/ifup': '',
   '/sys/class/net/eth0/address': '90:b8:d0:00:00:01\n',
   '/sys/class/net/eth0/device/vendor': '0x1af4\n',
   '/sys/class/net/lo/address': '00:00:00:00:00:00\n',

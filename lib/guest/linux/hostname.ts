@@ -33,11 +33,13 @@ export function hostsWithName(hosts: string, name: string): string {
 async function applyToKernel(ctx: GuestContext, name: string): Promise<string> {
   if (ctx.commands.which('hostnamectl')) {
     const r = await ctx.commands.run('hostnamectl', ['set-hostname', name], { live: true, timeoutMs: 20_000 });
+    if (r.skipped) return 'not applied: the root is not the running system';
     if (r.code === 0) return 'hostnamectl';
     ctx.log.warn(`hostnamectl exited ${r.code}: ${r.stderr.trim()}; trying hostname`);
   }
   if (!ctx.commands.which('hostname')) return 'no hostname command';
   const r = await ctx.commands.run('hostname', [name], { live: true });
+  if (r.skipped) return 'not applied: the root is not the running system';
   if (r.code !== 0) throw new Error(`hostname exited ${r.code}: ${r.stderr.trim()}`);
   return 'hostname';
 }
