@@ -12,7 +12,7 @@ const Seven = require('node-7z') as {
 
 const TIMEOUT_MS = 10 * 60 * 1000;
 
-/** 7zip-bin's 7za is installed without its exec bit (toolchain.md §12.1). */
+/** 7zip-bin's 7za is installed without its exec bit. */
 function sevenZip(): string {
   try {
     accessSync(path7za, constants.X_OK);

@@ -10,7 +10,7 @@ export interface WineResult {
 }
 
 /**
- * A wine prefix for running the Windows executables (toolchain.md §7). Node under wine fails on
+ * A wine prefix for running the Windows executables. Node under wine fails on
  * piped stdio, so every wine process here reads and writes files.
  */
 export class WinePrefix {
@@ -52,7 +52,7 @@ export class WinePrefix {
       await this.check(this.run('winecfg', ['-v', 'win10'], 60000), 'winecfg -v win10');
       writeFileSync(ready, '');
     }
-    // A cold wineserver can fail the first COM open (toolchain.md §7.5).
+    // A cold wineserver can fail the first COM open.
     await this.exec('wineserver', ['-p', '15'], 30000); // exits 2 when a server already runs: fine
     await this.check(this.run('cmd.exe', ['/c', 'ver'], 60000), 'wine cmd.exe /c ver');
   }
