@@ -88,6 +88,10 @@ for (const pty of [false, true]) {
       assert.equal(s.runs(), ['operator', 'user']);
       assert.equal(s.stubs.inputs('chpasswd'), [`root:${PASSWORD}\n`]);
       assert.is(s.state().instance, UUID);
+      // stderr is not the journal here, so the results also went to syslog, once.
+      const syslog = s.stubs.inputs('logger');
+      assert.is(syslog.length, 1);
+      assert.match(syslog[0], /^configure-network: ok: ifupdown: 2 file\(s\) written, 0 removed\n(.*\n){9}boot: 10 ok, 0 failed, 0 skipped\n$/);
       // The secret is in chpasswd's stdin only: not in any command line, the log file or stderr.
       const log = readFileSync(join(root, 'var/log/sdc-guest.log'), 'utf8');
       for (const text of [s.stubs.calls().join('\n'), log, r.stderr]) assert.not.match(text, 's&s');
