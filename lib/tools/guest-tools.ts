@@ -4,6 +4,7 @@ import { GuestFiles } from '../guest/files';
 import { LINUX_ACTIONS } from '../guest/linux/actions';
 import { runGuestActions, type RunReport } from '../guest/run';
 import { loadState, STATE_FILE } from '../guest/state';
+import { installTool, uninstallTool } from '../install/tool';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
@@ -88,9 +89,9 @@ const status: ToolMain = async (args) => {
   return code;
 };
 
-const GUEST_TOOLS: Record<string, ToolMain> = { boot, status };
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
 
-/** `boot`, `status`, and each action of this platform by its name. */
+/** `boot`, `status`, `install`, `uninstall`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {
   if (Object.prototype.hasOwnProperty.call(GUEST_TOOLS, name)) return GUEST_TOOLS[name];
   const action = platformActions().find((a) => a.name === name);
