@@ -14,7 +14,7 @@ export interface TreeContext {
   print: (text: string) => void;
 }
 
-export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
  * The files install puts under the root, each change recorded (with a backup of what it replaced)
