@@ -29,6 +29,7 @@ export const LAYOUT: LayoutEntry[] = [
   { path: 'linux/sdc-guest', built: 'linux-x64/sdc-guest', mode: 0o755 },
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/${tool}`, symlink: 'sdc-guest' })),
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/man/man8/${tool}.8`, source: `docs/man/${tool}.8`, mode: 0o644 })),
+  { path: 'linux/man/man8/sdc-guest.8', source: 'docs/man/sdc-guest.8', mode: 0o644 },
 
   { path: `windows/bin/${WINDOWS_MAIN}`, built: `win-x64/${WINDOWS_MAIN}`, mode: 0o755 },
   ...WINDOWS_TOOL_NAMES.map((name) => ({ path: `windows/bin/${name}`, hardlink: `windows/bin/${WINDOWS_MAIN}` })),

@@ -4,6 +4,7 @@ import { GuestFiles } from '../guest/files';
 import { LINUX_ACTIONS } from '../guest/linux/actions';
 import { guestContext, runGuestActions, type RunReport } from '../guest/run';
 import { loadState, STATE_FILE } from '../guest/state';
+import { installTool, uninstallTool } from '../install/tool';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
@@ -126,9 +127,9 @@ const prepareImageTool: ToolMain = async (args) => {
   return prepareImageForImgadm(ctx, options, session);
 };
 
-const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool };
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
 
-/** `boot`, `status`, and each action of this platform by its name. */
+/** `boot`, `status`, `install`, `uninstall`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {
   if (Object.prototype.hasOwnProperty.call(GUEST_TOOLS, name)) return GUEST_TOOLS[name];
   const action = platformActions().find((a) => a.name === name);

@@ -12,7 +12,7 @@ let out: string;
 let run: PackerRun;
 /** Archive path → the file it must be byte-equal to. */
 const SOURCES: Record<string, string> = { README: join(ROOT, 'build', 'archive-README.txt') };
-for (const name of ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server']) {
+for (const name of ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server', 'sdc-guest']) {
   SOURCES[`linux/man/man8/${name}.8`] = join(ROOT, 'docs', 'man', `${name}.8`);
 }
 

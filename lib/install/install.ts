@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CommandRunner } from '../guest/context';
+import { SCRIPT_DIR } from '../guest/linux/scripts';
+import { LOG_FILE } from '../guest/log';
+import { STATE_FILE } from '../guest/state';
+import { COMMIT, VERSION } from '../version';
+import { disableUnit, initSystemOf, installBootHook, SDC_GUEST, UNIT_FILE, type InitSystem } from './boot-hook';
+import { INSTALL_DIR, loadManifest, MANIFEST_FILE, saveManifest, type Entry } from './manifest';
+import { InstallTree, type TreeContext } from './tree';
+
+export interface InstallContext extends TreeContext {
+  /** Commands that act on the running system run (`systemctl daemon-reload`). */
+  live: boolean;
+  commands: CommandRunner;
+}
+
+export interface InstallOptions {
+  /** The sdc-guest executable to copy (host path). */
+  executable: string;
+  /** The guest tools this executable has, for the compatibility links. */
+  guestTools: string[];
+  disableCloudInit: boolean;
+}
+
+const MDATA_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
+/** The original tools' names in /lib/smartdc; each one we have gets a link there. */
+const ORIGINAL_NAMES = ['mdata-get', 'set-root-authorized-keys', 'set-rootpassword', 'set-hostid', 'set-hostname', 'run-operator-script', 'get-user-data', 'run-user-script', 'send-arp-updates', 'format-secondary-disk', 'prepare-image'];
+const COMPAT_DIR = '/lib/smartdc';
+const MAN_DIR = '/usr/share/man/man8';
+const MAN_PAGES = ['sdc-guest.8', ...MDATA_TOOLS.map((t) => `${t}.8`)];
+const CLOUD_INIT = '/usr/bin/cloud-init';
+const CLOUD_INIT_DISABLED = '/etc/cloud/cloud-init.disabled';
+/** The original tools' boot scripts: left in place, they would run our tools again through /lib/smartdc. */
+const OLD_BOOT_SCRIPTS = ['/lib/smartdc/joyent_rc.local', '/lib/smartdc/triton-guest.sh', '/lib/smartdc/firstboot'];
+
+/** This process's own file when it is the standalone executable; null under node (the bundle). */
+export function runningExecutable(): string | null {
+  try {
+    const sea: typeof import('node:sea') = require('node:sea');
+    return sea.isSea() ? process.execPath : null;
+  } catch {
+    return null; // Node before 20.12 has no node:sea
+  }
+}
+
+/**
+ * The man pages: as the archives lay them out beside the executable, as installed
+ * (/usr/sbin/sdc-guest: /usr/share/man/man8), or a checkout's docs/man (dist/linux-x64/sdc-guest).
+ */
+export function manPageDir(executable: string): string | null {
+  const dir = dirname(executable);
+  const places = [join(dir, 'man', 'man8'), join(dir, '..', 'share', 'man', 'man8'), join(dir, '..', '..', 'docs', 'man')];
+  return places.find((d) => MAN_PAGES.every((p) => existsSync(join(d, p)))) ?? null;
+}
+
+/**
+ * The one place the executable is put in place. Everything else is a link to SDC_GUEST, so a
+ * private runtime for an old glibc would be laid out beside it, here.
+ */
+export async function installExecutable(tree: InstallTree, executable: Buffer): Promise<void> {
+  await tree.putFile(SDC_GUEST, executable, 0o755, true);
+}
+
+/** A man page (shown by size in a dry run), or a link. */
+type Step = { path: string; data: Buffer; mode: number } | { path: string; link: string };
+
+/** The files and links: mdata-* beside the executable, the old names in /lib/smartdc, the man pages. */
+async function planSteps(options: InstallOptions, manDir: string | null): Promise<Step[]> {
+  const steps: Step[] = MDATA_TOOLS.map((tool) => ({ path: `/usr/sbin/${tool}`, link: 'sdc-guest' }));
+  const have = new Set([...MDATA_TOOLS, ...options.guestTools]);
+  for (const name of ORIGINAL_NAMES.filter((n) => have.has(n))) steps.push({ path: `${COMPAT_DIR}/${name}`, link: SDC_GUEST });
+  for (const page of manDir ? MAN_PAGES : []) steps.push({ path: `${MAN_DIR}/${page}`, data: await readFile(join(manDir as string, page)), mode: 0o644 });
+  return steps;
+}
+
+/** Refuses, before any change, a place that holds a folder: we replace files and links only. */
+async function checkPlaces(tree: InstallTree, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    if ((await tree.lstat(path))?.isDirectory()) throw new Error(`${path} is a folder; nothing installed`);
+  }
+}
+
+function describeInit(init: InitSystem): string {
+  return init.kind === 'systemd' ? 'systemd' : init.file;
+}
+
+/**
+ * Installs (or upgrades) into the root: the executable, its links, the man pages, the boot hook
+ * and, when asked, /etc/cloud/cloud-init.disabled. Every change is recorded in MANIFEST_FILE,
+ * also when a step fails, so uninstall can take back what was done.
+ */
+export async function install(ctx: InstallContext, options: InstallOptions): Promise<void> {
+  const earlier = await loadManifest(ctx.files);
+  const tree = new InstallTree(ctx, earlier?.entries);
+  const init = await initSystemOf(tree, ctx.live);
+  if (init.kind === 'systemd' && !ctx.commands.which('systemctl')) throw new Error('the root runs systemd, but systemctl is not on PATH; nothing installed');
+  const executable = await readFile(options.executable);
+  const manDir = manPageDir(options.executable);
+  const steps = await planSteps(options, manDir);
+  const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
+  await checkPlaces(tree, [SDC_GUEST, ...steps.map((s) => s.path), init.kind === 'systemd' ? UNIT_FILE : init.file, ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+
+  const { log } = ctx;
+  const old: string[] = [];
+  for (const path of OLD_BOOT_SCRIPTS) if (await tree.lstat(path)) old.push(path);
+  if (old.length) log.warn(`the original guest tools' boot scripts are here (${old.join(', ')}): they would run the actions again through ${COMPAT_DIR}; remove them`);
+  try {
+    await tree.ensureDir(INSTALL_DIR);
+    await installExecutable(tree, executable);
+    log.info(`${SDC_GUEST}: ${executable.length} bytes from ${options.executable}`);
+    for (const step of steps) {
+      if ('link' in step) await tree.putLink(step.path, step.link);
+      else await tree.putFile(step.path, step.data, step.mode, true);
+    }
+    const links = steps.filter((s) => 'link' in s).map((s) => s.path);
+    log.info(`links to sdc-guest: ${links.join(' ')}`);
+    if (manDir) log.info(`man pages from ${manDir}: ${MAN_PAGES.join(' ')} in ${MAN_DIR}`);
+    else log.warn(`no man pages beside ${options.executable} (${join(dirname(options.executable), 'man', 'man8')}): installed without them`);
+    log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx.commands, ctx.root, init)}`);
+    if (cloudInit) {
+      await tree.putFile(CLOUD_INIT_DISABLED, 'sdc-guest install --disable-cloud-init: sdc-guest boot applies the metadata instead.\n', 0o644);
+      log.info(`${CLOUD_INIT_DISABLED} written: cloud-init stays off, sdc-guest boot does all of it`);
+    } else if (options.disableCloudInit) {
+      log.info(`cloud-init is not installed (${CLOUD_INIT}); nothing to disable`);
+    }
+    const stale = tree.untouched();
+    if (stale.length) log.info(`taking back ${stale.length} change(s) of the earlier install that this one does not make: ${stale.map((e) => e.path).join(' ')}`);
+    await undoEntries(tree, ctx, stale);
+  } finally {
+    if (tree.list().length) await saveManifest(ctx.files, { format: 1, version: `${VERSION} (${COMMIT})`, installed: new Date().toISOString(), entries: tree.list() });
+  }
+}
+
+/** Takes entries back, newest first; folders last, and only when empty. */
+async function undoEntries(tree: InstallTree, ctx: InstallContext, entries: Entry[]): Promise<void> {
+  const newestFirst = [...entries].reverse();
+  for (const entry of [...newestFirst.filter((e) => e.kind !== 'dir'), ...newestFirst.filter((e) => e.kind === 'dir')]) {
+    if (entry.kind !== 'enabled') {
+      await tree.undo(entry);
+      continue;
+    }
+    await disableUnit(tree, ctx.commands, ctx.root, entry);
+    tree.forget(entry);
+  }
+}
+
+/**
+ * Puts back everything install replaced and removes what it created, folders too (when nothing
+ * else is in them). `purge` also removes what `sdc-guest boot` wrote: its state, scripts and log.
+ * Returns false when no install is recorded. A failed step leaves the manifest with what is left.
+ */
+export async function uninstall(ctx: InstallContext, purge: boolean): Promise<boolean> {
+  const manifest = await loadManifest(ctx.files);
+  if (!manifest) return false;
+  const tree = new InstallTree(ctx, manifest.entries);
+  const init = await initSystemOf(tree, ctx.live);
+  const enabled = manifest.entries.some((e) => e.kind === 'enabled');
+  if (enabled && !ctx.commands.which('systemctl')) throw new Error('systemctl is not on PATH, and the unit was enabled with it; nothing removed');
+  try {
+    await undoEntries(
+      tree,
+      ctx,
+      manifest.entries.filter((e) => e.kind !== 'dir'),
+    );
+  } catch (err) {
+    await saveManifest(ctx.files, { ...manifest, entries: tree.list() });
+    throw err;
+  }
+  if (purge) for (const path of [STATE_FILE, SCRIPT_DIR, LOG_FILE]) await tree.remove(path);
+  await tree.remove(MANIFEST_FILE);
+  await undoEntries(
+    tree,
+    ctx,
+    manifest.entries.filter((e) => e.kind === 'dir'),
+  );
+  if (init.kind === 'systemd' && init.booted && enabled) await ctx.commands.run('systemctl', ['daemon-reload'], { live: true });
+  ctx.log.info(`removed ${manifest.entries.length} recorded change(s) of sdc-guest ${manifest.version}, installed ${manifest.installed}`);
+  return true;
+}
