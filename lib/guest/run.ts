@@ -29,31 +29,10 @@ export interface RunReport {
   metadata: FetchedMetadata;
 }
 
-/** How long `boot` waits for a default route before it runs scripts, at most. */
-const NETWORK_WAIT_MS = 30_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** cloud-init is installed and not disabled: it applies its own share of the metadata. */
 async function cloudInitActive(ctx: GuestContext): Promise<boolean> {
   const [binary, disabled, cmdline] = await Promise.all([ctx.files.read('/usr/bin/cloud-init'), ctx.files.read('/etc/cloud/cloud-init.disabled'), ctx.files.readText('/proc/cmdline')]);
   return binary !== null && disabled === null && !/(^|\s)cloud-init=disabled(\s|$)/.test(cmdline ?? '');
-}
-
-/** Waits (bounded) until the guest has a default route, so that scripts find the network. */
-async function waitForNetwork(ctx: GuestContext): Promise<void> {
-  if (!ctx.commands.which('ip')) return;
-  const until = Math.min(Date.now() + NETWORK_WAIT_MS, ctx.deadline);
-  for (let first = true; ; first = false) {
-    const r = await ctx.commands.run('ip', ['-j', 'route', 'show', 'default'], { readOnly: true, live: true, timeoutMs: 5000, quiet: !first });
-    if (r.skipped || (r.code === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== '[]')) return;
-    if (Date.now() + 500 > until) {
-      ctx.log.warn(`no default route after ${((Date.now() - until + NETWORK_WAIT_MS) / 1000).toFixed(0)} s; running the scripts anyway`);
-      return;
-    }
-    if (first) ctx.log.info(`waiting up to ${((until - Date.now()) / 1000).toFixed(0)} s for a default route before the scripts`);
-    await sleep(500);
-  }
 }
 
 async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
@@ -79,9 +58,9 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  * the start, and the session is closed before anything runs, so scripts can use the metadata
  * service themselves. One failing action never stops the others.
  *
- * `boot` mode: first-boot actions that succeeded for this instance are skipped, actions cloud-init
- * performs are left to it when it is active, and scripts wait (bounded) for a default route. A
- * single action run by hand always runs. Both record their results in the state file.
+ * `boot` mode: first-boot actions that succeeded for this instance are skipped, and actions
+ * cloud-init performs are left to it when it is active. A single action run by hand always runs.
+ * Both record their results in the state file.
  */
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
   const { root, dryRun } = settings;
@@ -104,7 +83,6 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
     state = { instance: uuid, actions: {} };
   }
   const leaveToCloudInit = mode === 'boot' && (await cloudInitActive(base));
-  let waited = false;
   const outcomes: RunReport['outcomes'] = [];
   for (const action of actions) {
     const log = baseLog.scoped(action.name);
@@ -115,10 +93,6 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
     } else if (mode === 'boot' && last?.result === 'ok' && isOnce(action, metadata)) {
       outcome = { result: 'skipped', detail: `done for this instance at ${last.at}` };
     } else {
-      if (mode === 'boot' && action.runsScripts && !waited) {
-        await waitForNetwork(base);
-        waited = true;
-      }
       outcome = await runOne(action, context(log), settings.options);
       state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
     }

@@ -3,7 +3,8 @@ import type { RootedFiles } from './context';
 /** Where `sdc-guest boot` records what ran, under the root. */
 export const STATE_FILE = '/var/lib/sdc-guest/state.json';
 
-export type Result = 'ok' | 'failed' | 'skipped';
+/** `staged`: a script written for `sdc-guest boot-scripts`, which records how it ended. */
+export type Result = 'ok' | 'failed' | 'skipped' | 'staged';
 
 export interface ActionRecord {
   /** ISO time of the run. */

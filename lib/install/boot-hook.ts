@@ -5,32 +5,34 @@ import type { InstallTree } from './tree';
 /** Where the executable goes; every other name (mdata-get, /lib/smartdc/...) is a link to it. */
 export const SDC_GUEST = '/usr/sbin/sdc-guest';
 
-export const UNIT_NAME = 'sdc-guest.service';
-export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
-/** The link `systemctl enable` makes for `WantedBy=multi-user.target`. */
-const WANTS_LINK = `/etc/systemd/system/multi-user.target.wants/${UNIT_NAME}`;
-
 /**
- * Longer than every bound inside `sdc-guest boot` together (docs/install.md has the sum): the
- * metadata budget 60 s, the network wait 30 s, the operator-script 600 s and the user-script
- * 1800 s (each plus 5 s to kill), and about ten other commands of at most 65 s each: 3150 s.
+ * Two units, because a script may start services that wait for the network (`apt-get install
+ * nginx` starts nginx, which is ordered after network-online.target): `sdc-guest.service` runs
+ * `boot` before network-online.target, reading the metadata over one session, configuring the
+ * network and staging the scripts; `sdc-guest-scripts.service` runs them after that target.
+ * Each time limit is longer than every bound inside its command together (docs/install.md).
  */
-export const TIMEOUT_START_SECONDS = 3600;
+export interface Unit {
+  name: string;
+  file: string;
+  text: string;
+}
 
-export function unitText(): string {
-  return [
+const unitFile = (name: string) => `/etc/systemd/system/${name}`;
+
+function unit(name: string, description: string, order: string[], exec: string, timeoutSeconds: number): Unit {
+  const text = [
     '# Made by sdc-guest install; sdc-guest uninstall removes it. See sdc-guest(8).',
     '[Unit]',
-    'Description=Apply the SmartOS/Triton instance metadata (sdc-guest boot)',
+    `Description=${description}`,
     'Documentation=man:sdc-guest(8)',
-    'After=local-fs.target network.target',
-    'Before=network-online.target',
+    ...order,
     '',
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    `ExecStart=${SDC_GUEST} boot`,
-    `TimeoutStartSec=${TIMEOUT_START_SECONDS}`,
+    `ExecStart=${SDC_GUEST} ${exec}`,
+    `TimeoutStartSec=${timeoutSeconds}`,
     'StandardOutput=journal+console',
     'StandardError=journal+console',
     '',
@@ -38,7 +40,21 @@ export function unitText(): string {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
+  return { name, file: unitFile(name), text };
 }
+
+/** The metadata budget 60 s and about ten commands of at most 65 s each, with room for the network and the data disk. */
+export const BOOT_TIMEOUT_SECONDS = 1200;
+/** The network wait 30 s, the operator-script 600 s and the user-script 1800 s, each plus 5 s to kill. */
+export const SCRIPTS_TIMEOUT_SECONDS = 2700;
+
+export const UNITS: Unit[] = [
+  unit('sdc-guest.service', 'Apply the SmartOS/Triton instance metadata (sdc-guest boot)', ['After=local-fs.target network.target', 'Before=network-online.target'], 'boot --scripts-later', BOOT_TIMEOUT_SECONDS),
+  unit('sdc-guest-scripts.service', 'Run the instance operator-script and user-script (sdc-guest boot-scripts)', ['After=network-online.target sdc-guest.service', 'Wants=network-online.target'], 'boot-scripts', SCRIPTS_TIMEOUT_SECONDS),
+];
+
+/** The link `systemctl enable` makes for `WantedBy=multi-user.target`. */
+const wantsLink = (name: string) => `/etc/systemd/system/multi-user.target.wants/${name}`;
 
 /** Our rc.local line: a failing boot must not end an rc.local that runs under `sh -e`. */
 export const RC_LINE = `${SDC_GUEST} boot || true  # sdc-guest: apply the instance metadata (sdc-guest uninstall removes this line)`;
@@ -83,12 +99,14 @@ export async function installBootHook(tree: InstallTree, commands: CommandRunner
     await tree.editFile(init.file, RC_LINE, withBootLine, (mode) => (mode === null ? 0o755 : mode | 0o100));
     return `${init.file} runs sdc-guest boot`;
   }
-  await tree.putFile(UNIT_FILE, unitText(), 0o644);
+  for (const u of UNITS) await tree.putFile(u.file, u.text, 0o644);
   if (init.booted) await systemctl(commands, ['daemon-reload'], true);
-  // A link that was there before is not ours to remove.
-  if (tree.has(WANTS_LINK) || !(await tree.lstat(WANTS_LINK))) tree.record({ kind: 'enabled', path: WANTS_LINK, unit: UNIT_NAME });
-  await systemctl(commands, systemctlArgs(root, 'enable', UNIT_NAME));
-  return `${UNIT_NAME} enabled`;
+  for (const u of UNITS) {
+    // A link that was there before is not ours to remove.
+    if (tree.has(wantsLink(u.name)) || !(await tree.lstat(wantsLink(u.name)))) tree.record({ kind: 'enabled', path: wantsLink(u.name), unit: u.name });
+    await systemctl(commands, systemctlArgs(root, 'enable', u.name));
+  }
+  return `${UNITS.map((u) => u.name).join(' and ')} enabled`;
 }
 
 /** Takes an `enabled` entry back: `systemctl disable`, when the link is still there. */

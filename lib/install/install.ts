@@ -6,7 +6,7 @@ import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
 import { COMMIT, VERSION } from '../version';
-import { disableUnit, initSystemOf, installBootHook, SDC_GUEST, UNIT_FILE, type InitSystem } from './boot-hook';
+import { disableUnit, initSystemOf, installBootHook, SDC_GUEST, UNITS, type InitSystem } from './boot-hook';
 import { INSTALL_DIR, loadManifest, MANIFEST_FILE, saveManifest, type Entry } from './manifest';
 import { InstallTree, type TreeContext } from './tree';
 
@@ -100,7 +100,7 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   const manDir = manPageDir(options.executable);
   const steps = await planSteps(options, manDir);
   const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
-  await checkPlaces(tree, [SDC_GUEST, ...steps.map((s) => s.path), init.kind === 'systemd' ? UNIT_FILE : init.file, ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+  await checkPlaces(tree, [SDC_GUEST, ...steps.map((s) => s.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
   const old: string[] = [];

@@ -3,7 +3,10 @@ import { GuestCommands } from '../guest/commands';
 import { GuestFiles } from '../guest/files';
 import { LINUX_ACTIONS } from '../guest/linux/actions';
 import { guestContext, runGuestActions, type RunReport } from '../guest/run';
-import { loadState, STATE_FILE } from '../guest/state';
+import { hostPath } from '../guest/files';
+import { LOG_FILE } from '../guest/log';
+import { readPending, runStoredScript, writePending } from '../guest/linux/scripts';
+import { loadState, saveState, STATE_FILE } from '../guest/state';
 import { installTool, uninstallTool } from '../install/tool';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
@@ -11,7 +14,7 @@ import { findMetadataTarget } from '../transport/detect';
 import { reportFailure, writeErr } from './client-cli';
 import { prepareImage, prepareImageForImgadm } from '../image/prepare-image';
 import { ToolLog } from '../guest/log';
-import { MetadataUnavailableError } from '../guest/context';
+import { MetadataUnavailableError, type MetadataView } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, type ToolMain } from './run';
 
@@ -22,6 +25,15 @@ export function platformActions(): GuestAction[] {
 
 function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
   return Object.assign({}, ...actions.map((a) => a.options ?? {}));
+}
+
+/** The metadata view of a tool that reads no metadata. */
+function noMetadata(tool: string): MetadataView {
+  return {
+    get(key: string): never {
+      throw new MetadataUnavailableError(`${tool} reads no metadata (${key})`);
+    },
+  };
 }
 
 function settingsOf(args: GuestArgs) {
@@ -36,12 +48,13 @@ async function forwardToSyslog(args: GuestArgs, lines: string[]): Promise<void> 
   await commands.run('logger', ['-t', 'sdc-guest'], { input: `${lines.join('\n')}\n`, timeoutMs: 5000 }).catch(() => undefined);
 }
 
-async function finish(args: GuestArgs, what: string, report: RunReport): Promise<number> {
-  const count = (result: string) => report.outcomes.filter((o) => o.outcome.result === result);
+async function finish(args: GuestArgs, what: string, outcomes: RunReport['outcomes']): Promise<number> {
+  const count = (result: string) => outcomes.filter((o) => o.outcome.result === result);
   const failures = count('failed');
-  const summary = `${what}: ${count('ok').length} ok, ${failures.length} failed${failures.length ? ` (${failures.map((f) => f.action).join(', ')})` : ''}, ${count('skipped').length} skipped`;
+  const staged = count('staged').length;
+  const summary = `${what}: ${count('ok').length} ok, ${failures.length} failed${failures.length ? ` (${failures.map((f) => f.action).join(', ')})` : ''}, ${count('skipped').length} skipped${staged ? `, ${staged} staged for boot-scripts` : ''}`;
   writeErr(`sdc-guest ${summary}`);
-  await forwardToSyslog(args, [...report.outcomes.map((o) => `${o.action}: ${o.outcome.result}: ${o.outcome.detail}`), summary]);
+  await forwardToSyslog(args, [...outcomes.map((o) => `${o.action}: ${o.outcome.result}: ${o.outcome.detail}`), summary]);
   return failures.length ? EXIT.ERROR : EXIT.OK;
 }
 
@@ -50,7 +63,7 @@ export function actionTool(action: GuestAction): ToolMain {
   return async (args) => {
     const parsed = parseGuestArgs(args, { name: action.name, summary: action.summary, options: action.options ?? {} });
     if (typeof parsed === 'number') return parsed;
-    return finish(parsed, action.name, await runGuestActions([action], settingsOf(parsed), 'single'));
+    return finish(parsed, action.name, (await runGuestActions([action], settingsOf(parsed), 'single')).outcomes);
   };
 }
 
@@ -62,7 +75,7 @@ const boot: ToolMain = async (args) => {
     options: optionsOf(actions),
   });
   if (typeof parsed === 'number') return parsed;
-  return finish(parsed, 'boot', await runGuestActions(actions, settingsOf(parsed), 'boot'));
+  return finish(parsed, 'boot', (await runGuestActions(actions, settingsOf(parsed), 'boot')).outcomes);
 };
 
 const status: ToolMain = async (args) => {
@@ -110,12 +123,7 @@ const prepareImageTool: ToolMain = async (args) => {
   const settings = settingsOf(parsed);
   const log = new ToolLog(null, 'prepare-image');
   const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log, print: settings.print });
-  const noMetadata = {
-    get(key: string): never {
-      throw new MetadataUnavailableError(`prepare-image reads no metadata (${key})`);
-    },
-  };
-  const ctx = guestContext(settings, log, files, noMetadata);
+  const ctx = guestContext(settings, log, files, noMetadata('prepare-image'));
   const options = { strict: parsed.options['--strict'] === true };
   if (parsed.options['--imgadm'] !== true) return prepareImage(ctx, options);
   let session;
@@ -127,7 +135,37 @@ const prepareImageTool: ToolMain = async (args) => {
   return prepareImageForImgadm(ctx, options, session);
 };
 
-const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
+/**
+ * `sdc-guest boot-scripts`: runs the scripts that `boot --scripts-later` staged, in order, with no
+ * metadata session. Its systemd unit runs after network-online.target, so a script may start
+ * services that wait for the network; `boot` itself runs before that target.
+ */
+const bootScripts: ToolMain = async (args) => {
+  const parsed = parseGuestArgs(args, { name: 'boot-scripts', summary: 'Run the operator- and user-script that `sdc-guest boot --scripts-later` staged.', options: {} });
+  if (typeof parsed === 'number') return parsed;
+  const settings = settingsOf(parsed);
+  const baseLog = new ToolLog(parsed.dryRun ? null : hostPath(parsed.root, LOG_FILE), 'boot-scripts');
+  const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log: baseLog, print: settings.print });
+  const pending = await readPending(guestContext(settings, baseLog, files, noMetadata('boot-scripts')));
+  const outcomes: RunReport['outcomes'] = [];
+  for (const [i, script] of pending.entries()) {
+    const log = baseLog.scoped(script.action);
+    const ctx = guestContext(settings, log, files, noMetadata('boot-scripts'));
+    // Off the list before it runs: a script that takes the guest down is not run twice.
+    if (!parsed.dryRun) await writePending(ctx, pending.slice(i + 1));
+    const outcome = await runStoredScript(ctx, script.name, script.timeoutSeconds);
+    (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
+    outcomes.push({ action: script.action, outcome });
+    if (!parsed.dryRun) {
+      const state = await loadState(files);
+      state.actions[script.action] = { at: new Date().toISOString(), ...outcome };
+      await saveState(files, state);
+    }
+  }
+  return finish(parsed, 'boot-scripts', outcomes);
+};
+
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, 'boot-scripts': bootScripts, status, 'prepare-image': prepareImageTool, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
 
 /** `boot`, `status`, `install`, `uninstall`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {

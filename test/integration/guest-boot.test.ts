@@ -126,6 +126,31 @@ test('a second boot runs the first-boot actions zero times and the per-boot ones
   }
 });
 
+test('as the units run it: boot --scripts-later stages the scripts, boot-scripts runs them in order with no session', async () => {
+  const s = await bootSetup();
+  try {
+    const early = await s.boot(['--scripts-later']);
+    assert.is(early.code, 0, early.stderr);
+    assert.match(early.stderr, /sdc-guest boot: 8 ok, 0 failed, 0 skipped, 2 staged for boot-scripts\n$/);
+    assert.equal(s.runs(), []);
+    assert.equal(JSON.parse(readFileSync(join(s.root, 'var/lib/sdc-guest/scripts/pending.json'), 'utf8')).map((p: { action: string }) => p.action), ['run-operator-script', 'run-user-script']);
+    assert.is(s.state().actions['run-user-script'].result, 'staged');
+    // No metadata service at all: boot-scripts needs none.
+    const late = await runTool(bundleCommand, 'sdc-guest', ['boot-scripts', '--root', s.root, '--live'], { env: { PATH: s.env().PATH, MDATA_SOCKET: join(s.dir, 'no-such.sock') } });
+    assert.is(late.code, 0, late.stderr);
+    assert.match(late.stderr, /sdc-guest boot-scripts: 2 ok, 0 failed, 0 skipped\n$/);
+    assert.equal(s.runs(), ['operator', 'user']);
+    assert.not.ok(existsSync(join(s.root, 'var/lib/sdc-guest/scripts/pending.json')));
+    assert.is(s.state().actions['run-user-script'].result, 'ok');
+    // The next boot: the user-script is done for this instance, the operator-script runs again.
+    assert.match((await s.boot(['--scripts-later'])).stderr, 'run-user-script: skipped: done for this instance');
+    assert.match((await runTool(bundleCommand, 'sdc-guest', ['boot-scripts', '--root', s.root, '--live'], { env: s.env() })).stderr, /boot-scripts: 1 ok, 0 failed, 0 skipped\n$/);
+    assert.equal(s.runs(), ['operator', 'user', 'operator']);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a failed first-boot user-script runs again on the next boot; with run_userscript_flag it runs every boot', async () => {
   const flagFile = join(scratch, 'fail-once');
   writeFileSync(flagFile, '');

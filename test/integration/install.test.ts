@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LAYOUT } from '../../build/layout';
-import { RC_LINE, TIMEOUT_START_SECONDS } from '../../lib/install/boot-hook';
+import { BOOT_TIMEOUT_SECONDS, RC_LINE, SCRIPTS_TIMEOUT_SECONDS } from '../../lib/install/boot-hook';
 import type { Manifest } from '../../lib/install/manifest';
 import { TempDirs } from '../support/packer';
 import { bundleCommand, linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
@@ -125,12 +125,17 @@ test('install puts the real executable, its links, the man pages, the unit and t
     assert.is(modeOf(path), 0o644, page);
   }
 
-  const unit = readFileSync(join(root, 'etc/systemd/system/sdc-guest.service'), 'utf8');
-  assert.is(modeOf(join(root, 'etc/systemd/system/sdc-guest.service')), 0o644);
-  for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'ExecStart=/usr/sbin/sdc-guest boot', `TimeoutStartSec=${TIMEOUT_START_SECONDS}`, 'After=local-fs.target network.target', 'Before=network-online.target', 'WantedBy=multi-user.target']) {
-    assert.ok(unit.split('\n').includes(line), `unit has ${line}`);
+  const units: Array<[string, string[]]> = [
+    ['sdc-guest.service', ['ExecStart=/usr/sbin/sdc-guest boot --scripts-later', `TimeoutStartSec=${BOOT_TIMEOUT_SECONDS}`, 'After=local-fs.target network.target', 'Before=network-online.target']],
+    ['sdc-guest-scripts.service', ['ExecStart=/usr/sbin/sdc-guest boot-scripts', `TimeoutStartSec=${SCRIPTS_TIMEOUT_SECONDS}`, 'After=network-online.target sdc-guest.service', 'Wants=network-online.target']],
+  ];
+  for (const [name, lines] of units) {
+    const unit = readFileSync(join(root, 'etc/systemd/system', name), 'utf8');
+    assert.is(modeOf(join(root, 'etc/systemd/system', name)), 0o644);
+    for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'WantedBy=multi-user.target', ...lines]) assert.ok(unit.split('\n').includes(line), `${name} has ${line}`);
   }
-  assert.ok(TIMEOUT_START_SECONDS > 60 + 30 + 605 + 1805, 'longer than the metadata budget, the network wait and both scripts');
+  assert.ok(BOOT_TIMEOUT_SECONDS > 60 + 10 * 65, 'longer than the metadata budget and the commands');
+  assert.ok(SCRIPTS_TIMEOUT_SECONDS > 30 + 605 + 1805, 'longer than the network wait and both scripts');
   assert.is(readFileSync(join(root, 'etc/rc.local'), 'utf8'), DEBIAN_RC_LOCAL, 'with systemd, rc.local is left alone');
 
   const manifest = manifestOf(root);
@@ -145,11 +150,9 @@ test('install puts the real executable, its links, the man pages, the unit and t
     assert.ok(readFileSync(join(root, 'var/lib/sdc-guest/backup/usr/sbin/mdata-get')).equals(OLD_MDATA_GET), 'backup holds the old binary');
   }
   assert.ok(readFileSync(join(root, 'var/lib/sdc-guest/backup/lib/smartdc/set-hostname'), 'utf8').startsWith('#!/bin/bash'), 'the old script is backed up');
-  assert.equal(entry('/etc/systemd/system/multi-user.target.wants/sdc-guest.service'), {
-    kind: 'enabled',
-    path: '/etc/systemd/system/multi-user.target.wants/sdc-guest.service',
-    unit: 'sdc-guest.service',
-  });
+  for (const unit of ['sdc-guest.service', 'sdc-guest-scripts.service']) {
+    assert.equal(entry(`/etc/systemd/system/multi-user.target.wants/${unit}`), { kind: 'enabled', path: `/etc/systemd/system/multi-user.target.wants/${unit}`, unit });
+  }
   assert.ok(entry('/var/lib/sdc-guest')?.kind === 'dir', 'the folder it made is recorded');
   assert.not.ok(entry('/var/lib'), 'a folder that was there is not');
 
@@ -162,9 +165,11 @@ test('systemctl --root enable made the wants link, and is-enabled says enabled',
   if (!needSystemd()) return;
   const root = systemdRoot();
   assertOk(await install(root), 'install');
-  assert.is(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/sdc-guest.service')), '/etc/systemd/system/sdc-guest.service');
-  const enabled = spawnSync('systemctl', [`--root=${root}`, 'is-enabled', 'sdc-guest.service'], { encoding: 'utf8', timeout: 30_000 });
-  assert.is(enabled.stdout.trim(), 'enabled', enabled.stderr);
+  for (const unit of ['sdc-guest.service', 'sdc-guest-scripts.service']) {
+    assert.is(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants', unit)), `/etc/systemd/system/${unit}`);
+    const enabled = spawnSync('systemctl', [`--root=${root}`, 'is-enabled', unit], { encoding: 'utf8', timeout: 30_000 });
+    assert.is(enabled.stdout.trim(), 'enabled', enabled.stderr);
+  }
   assert.is(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/ssh.service')), '/lib/systemd/system/ssh.service');
 });
 
@@ -174,7 +179,7 @@ test('systemd-analyze verify accepts the unit in the installed root (and refuses
   assertOk(await install(root), 'install');
   // The Documentation= man page is checked with man(1), which reads MANPATH: the installed page.
   const verify = (dir: string) =>
-    spawnSync('systemd-analyze', [`--root=${dir}`, 'verify', 'sdc-guest.service'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MANPATH: join(dir, 'usr/share/man') } });
+    spawnSync('systemd-analyze', [`--root=${dir}`, 'verify', 'sdc-guest.service', 'sdc-guest-scripts.service'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MANPATH: join(dir, 'usr/share/man') } });
   const good = verify(root);
   assert.is(good.status, 0, good.stderr);
   assert.is(good.stderr, '');
@@ -193,6 +198,7 @@ test('install then uninstall gives back the tree exactly, old tools and rc.local
   const r = await uninstall(root);
   assertOk(r, 'uninstall');
   assert.match(r.stderr, /run: systemctl --root=\S+ disable sdc-guest\.service/);
+  assert.match(r.stderr, /run: systemctl --root=\S+ disable sdc-guest-scripts\.service/);
   assert.fixture(treeListing(root), before);
 });
 

@@ -1,5 +1,5 @@
 import { skipped, type GuestAction } from '../action';
-import { runScript, secondsOption } from './scripts';
+import { runOrStageScript, SCRIPTS_LATER_OPTION, secondsOption, unstage } from './scripts';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -11,11 +11,14 @@ export const runOperatorScript: GuestAction = {
   once: false,
   runsScripts: true,
   leftToCloudInit: true,
-  options: { '--operator-script-timeout': { value: 'SECONDS', help: `time limit for the operator-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
+  options: { ...SCRIPTS_LATER_OPTION, '--operator-script-timeout': { value: 'SECONDS', help: `time limit for the operator-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
   async run(ctx, options) {
     const limit = secondsOption(options['--operator-script-timeout'], DEFAULT_TIMEOUT_SECONDS, '--operator-script-timeout');
     const script = ctx.metadata.get('sdc:operator-script');
-    if (script === null) return skipped('no sdc:operator-script in the metadata');
-    return runScript(ctx, 'operator-script', script, limit);
+    if (script === null) {
+      await unstage(ctx, 'run-operator-script');
+      return skipped('no sdc:operator-script in the metadata');
+    }
+    return runOrStageScript(ctx, options, 'run-operator-script', 'operator-script', script, limit);
   },
 };

@@ -1,5 +1,5 @@
 import { skipped, type GuestAction } from '../action';
-import { runScript, secondsOption } from './scripts';
+import { runOrStageScript, SCRIPTS_LATER_OPTION, secondsOption, unstage } from './scripts';
 
 const DEFAULT_TIMEOUT_SECONDS = 1800;
 
@@ -14,11 +14,14 @@ export const runUserScript: GuestAction = {
   once: (metadata) => (metadata.get('run_userscript_flag') ?? '').trim().toLowerCase() !== 'true',
   runsScripts: true,
   leftToCloudInit: true,
-  options: { '--user-script-timeout': { value: 'SECONDS', help: `time limit for the user-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
+  options: { ...SCRIPTS_LATER_OPTION, '--user-script-timeout': { value: 'SECONDS', help: `time limit for the user-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
   async run(ctx, options) {
     const limit = secondsOption(options['--user-script-timeout'], DEFAULT_TIMEOUT_SECONDS, '--user-script-timeout');
     const script = ctx.metadata.get('user-script');
-    if (script === null) return skipped('no user-script in the metadata');
-    return runScript(ctx, 'user-script', script, limit);
+    if (script === null) {
+      await unstage(ctx, 'run-user-script');
+      return skipped('no user-script in the metadata');
+    }
+    return runOrStageScript(ctx, options, 'run-user-script', 'user-script', script, limit);
   },
 };
