@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetadataHost } from '../support/metadata-host';
 import { bundleCommand, linuxExecutableCommand, runTool, type ToolCommand } from '../support/run-tool';
-import { ScriptedHost } from '../support/scripted-host';
+import { flood, ScriptedHost } from '../support/scripted-host';
 import { join } from 'node:path';
 import { repoRoot } from '../support/run-tool';
 
@@ -54,14 +54,7 @@ for (const [build, command] of [
   test(`${build}: a host that sends bytes without a newline: exit 2, one line, bounded memory`, async () => {
     const chunk = 'x'.repeat(MiB);
     const host = await new ScriptedHost({
-      respond: (_req, _correct, socket) => {
-        const flood = () => {
-          while (!socket.destroyed && socket.write(chunk));
-          if (!socket.destroyed) socket.once('drain', flood);
-        };
-        flood();
-        return null;
-      },
+      respond: (_req, _correct, socket) => (flood(socket, chunk), null),
     }).listen();
     try {
       const r = await runMeasured(command, 'mdata-get', ['plain'], { MDATA_SOCKET: host.path });
@@ -74,19 +67,8 @@ for (const [build, command] of [
   });
 
   test(`${build}: a V1 body that never ends: exit 2, one line, bounded memory`, async () => {
-    const host = await new ScriptedHost({ dialect: 'FAILURE', v1GetAnswer: 'SUCCESS' }).listen();
-    const server = (host as unknown as { server: import('node:net').Server }).server;
-    server.on('connection', (socket) => {
-      const line = `${'y'.repeat(1000)}\n`.repeat(1000);
-      socket.on('data', (d: Buffer) => {
-        if (!d.toString().includes('GET plain')) return;
-        const flood = () => {
-          while (!socket.destroyed && socket.write(line));
-          if (!socket.destroyed) socket.once('drain', flood);
-        };
-        setImmediate(flood);
-      });
-    });
+    const lines = `${'y'.repeat(1000)}\n`.repeat(1000);
+    const host = await new ScriptedHost({ dialect: 'FAILURE', v1GetAnswer: 'SUCCESS', afterV1Get: (socket) => flood(socket, lines) }).listen();
     try {
       const r = await runMeasured(command, 'mdata-get', ['plain'], { MDATA_SOCKET: host.path });
       assert.is(r.code, 2, r.stderr);

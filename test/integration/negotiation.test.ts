@@ -3,23 +3,15 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeFrame } from '../../lib/protocol/v2';
 import { bridgePty, stop } from '../support/processes';
 import { bundleCommand, linuxExecutableCommand, runTool, type ToolCommand } from '../support/run-tool';
-import { ScriptedHost, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
+import { ScriptedHost, STALE_INPUT, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
 
 const values = { 'user-script': '#!/bin/sh\necho hi\n', plain: 'value' };
 const BUILDS: Array<[string, ToolCommand]> = [
   ['bundle', bundleCommand],
   ['executable', linuxExecutableCommand],
 ];
-const STALE: Record<string, string> = {
-  none: '',
-  'a whole V1 reply': 'SUCCESS\nold value\n.\n',
-  'a V2 frame': encodeFrame('0badf00d', 'SUCCESS', 'stale frame'),
-  'a stray invalid command': 'invalid command\n',
-  'a half line': 'SUCC',
-};
 const DIALECTS: Dialect[] = ['V2_OK', 'FAILURE', 'invalid command', 'WHAT?'];
 
 interface Endpoint {
@@ -48,7 +40,7 @@ async function withEndpoints(options: ScriptedHostOptions, fn: (endpoints: Endpo
 
 for (const dialect of DIALECTS) {
   test(`NEGOTIATE answered ${JSON.stringify(dialect)}: mdata-get works at once with any stale input`, async () => {
-    for (const [staleName, stale] of Object.entries(STALE)) {
+    for (const [staleName, stale] of Object.entries(STALE_INPUT)) {
       await withEndpoints({ dialect, staleBeforeReset: stale }, async (endpoints) => {
         for (const endpoint of endpoints) {
           for (const [build, command] of BUILDS) {

@@ -29,6 +29,8 @@ export interface ScriptedHostOptions {
   staleBeforeReset?: string;
   /** How V1 `GET` is answered instead of a value: the oldest agents' `invalid command`, or `FAILURE`. */
   v1GetAnswer?: string;
+  /** Called after that answer, to go on misbehaving (an endless body). */
+  afterV1Get?: (socket: Socket) => void;
   respond?: FrameResponder;
   /** Sent as soon as a connection opens, before any request: stale bytes on the line. */
   onConnect?: string;
@@ -91,7 +93,10 @@ export class ScriptedHost {
         socket.write(`${dialect}\n`);
         return this.options.afterNegotiate?.(socket);
       }
-      if (req.command === 'GET' && this.options.v1GetAnswer) return void socket.write(`${this.options.v1GetAnswer}\n`);
+      if (req.command === 'GET' && this.options.v1GetAnswer) {
+        socket.write(`${this.options.v1GetAnswer}\n`);
+        return this.options.afterV1Get?.(socket);
+      }
       if (req.command === 'GET') return void socket.write(req.arg in values ? encodeV1Success(values[req.arg]) : 'NOTFOUND\n');
       if (req.command === 'KEYS') return void socket.write(encodeV1Success(Object.keys(values).join('\n')));
       return void socket.write(unknown);
@@ -101,6 +106,25 @@ export class ScriptedHost {
     const reply = (this.options.respond ?? ((_r, correct) => correct))(req, correctReply(req, values), socket, this.requests);
     if (reply !== null) socket.write(reply);
   }
+}
+
+/** Stale input a client may find on a shared serial line when it resets, by kind. */
+export const STALE_INPUT: Record<string, string> = {
+  none: '',
+  'a whole V1 reply': 'SUCCESS\nold value\n.\n',
+  'a V2 frame': encodeFrame('0badf00d', 'SUCCESS', 'stale frame'),
+  'a stray invalid command': 'invalid command\n',
+  'a half line': 'SUCC',
+  'an invalid command and a NOTFOUND': 'invalid command\nNOTFOUND\n',
+};
+
+/** Writes `text` to the socket again and again, as fast as it is read, until the socket closes. */
+export function flood(socket: Socket, text: string): void {
+  const more = () => {
+    while (!socket.destroyed && socket.write(text));
+    if (!socket.destroyed) socket.once('drain', more);
+  };
+  setImmediate(more);
 }
 
 function correctReply(req: FrameRequest, values: Record<string, string>): string {

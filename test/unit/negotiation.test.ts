@@ -5,10 +5,9 @@ import type { Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetadataClient } from '../../lib/client/metadata-client';
-import { encodeFrame } from '../../lib/protocol/v2';
 import { LineChannel } from '../../lib/transport/line-channel';
 import type { Transport } from '../../lib/transport/transport';
-import { ScriptedHost, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
+import { ScriptedHost, STALE_INPUT, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
 
 const values = { plain: 'value', script: '#!/bin/sh\n.dot\n' };
 
@@ -52,14 +51,6 @@ function client(options: ScriptedHostOptions, budgetMs = 5000) {
   return { c, host, opened: () => opened };
 }
 
-const STALE: Record<string, string> = {
-  none: '',
-  'a whole V1 reply': 'SUCCESS\nold value\n.\n',
-  'a V2 frame': encodeFrame('0badf00d', 'SUCCESS', 'stale frame'),
-  'a stray invalid command': 'invalid command\n',
-  'a half line': 'SUCC',
-  'an invalid command and a NOTFOUND': 'invalid command\nNOTFOUND\n',
-};
 
 const DIALECTS: Array<[Dialect, 1 | 2]> = [
   ['V2_OK', 2],
@@ -69,7 +60,7 @@ const DIALECTS: Array<[Dialect, 1 | 2]> = [
 ];
 
 for (const [dialect, version] of DIALECTS) {
-  for (const [staleName, stale] of Object.entries(STALE)) {
+  for (const [staleName, stale] of Object.entries(STALE_INPUT)) {
     test(`answer ${JSON.stringify(dialect)} to NEGOTIATE, stale input: ${staleName} -> V${version}, and GET works`, async () => {
       const { c } = client({ dialect, staleBeforeReset: stale });
       await c.start();
