@@ -166,10 +166,12 @@ test('scripts: a private 0700 file (not in /tmp), /bin/sh without a shebang, out
 test('scripts: one that runs too long is killed at its limit, with its children', async () => {
   const r = root();
   const started = Date.now();
-  const out = await runUserScript.run(testContext(r, { 'user-script': '#!/bin/sh\nsleep 30 &\nsleep 30\n' }), { '--user-script-timeout': '1' });
+  // A duration no other process on this shared machine sleeps for, to find ours afterwards.
+  const nap = `30.${process.pid}`;
+  const out = await runUserScript.run(testContext(r, { 'user-script': `#!/bin/sh\nsleep ${nap} &\nsleep ${nap}\n` }), { '--user-script-timeout': '1' });
   assert.equal(out, { result: 'failed', detail: 'user-script killed after 1 s (time limit)' });
   assert.ok(Date.now() - started < 10_000);
-  const left = spawnSync('pgrep', ['-f', 'sleep 30'], { encoding: 'utf8' }).stdout.trim();
+  const left = spawnSync('pgrep', ['-f', `sleep ${nap}`], { encoding: 'utf8' }).stdout.trim();
   assert.is(left, '', `children left: ${left}`);
 });
 
