@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../protocol/crc32';
 
 /**
  * Our own reader of on-disk signatures. It reads a bounded set of regions of a disk (the first

@@ -5,9 +5,15 @@ const TABLE = new Uint32Array(256).map((_, n) => {
   return c;
 });
 
+/** CRC-32 of bytes (or of an ASCII string's characters), as an unsigned number. */
+export function crc32(data: Uint8Array | string): number {
+  let crc = 0xffffffff;
+  if (typeof data === 'string') for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
+  else for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
 /** CRC-32 of an ASCII frame body, as 8 lower-case hex digits. */
 export function crc32Hex(body: string): string {
-  let crc = 0xffffffff;
-  for (let i = 0; i < body.length; i++) crc = TABLE[(crc ^ body.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
-  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+  return crc32(body).toString(16).padStart(8, '0');
 }
