@@ -1,10 +1,13 @@
 import type { GuestContext, MetadataView } from './context';
 import type { Result } from './state';
+import type { RestartKind } from './system';
 
 export interface ActionOutcome {
   result: Result;
   /** One line: what was done, or why not. Never a secret. */
   detail: string;
+  /** The guest must reboot (a new host name) or power off (imgadm's prepare-image): at boot the run ends here and does it. */
+  restart?: { kind: RestartKind; reason: string };
 }
 
 export const ok = (detail: string): ActionOutcome => ({ result: 'ok', detail });

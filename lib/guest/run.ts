@@ -2,11 +2,13 @@ import type { ActionOptions, ActionOutcome, GuestAction } from './action';
 import { GuestCommands } from './commands';
 import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
 import { GuestFiles, hostPath } from './files';
-import { LOG_FILE, ToolLog } from './log';
+import { rotateLog, ToolLog } from './log';
 import { fetchMetadata, type FetchedMetadata } from './metadata';
 import { loadState, saveState, type BootState } from './state';
+import type { GuestSystem } from './system';
 
 export interface RunSettings {
+  system: GuestSystem;
   root: string;
   dryRun: boolean;
   /** Commands that act on the running system run (true when the root is `/`). */
@@ -27,33 +29,6 @@ export function guestContext(settings: RunSettings, log: GuestLog, files: GuestF
 export interface RunReport {
   outcomes: Array<{ action: string; outcome: ActionOutcome }>;
   metadata: FetchedMetadata;
-}
-
-/** How long `boot` waits for a default route before it runs scripts, at most. */
-const NETWORK_WAIT_MS = 30_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** cloud-init is installed and not disabled: it applies its own share of the metadata. */
-async function cloudInitActive(ctx: GuestContext): Promise<boolean> {
-  const [binary, disabled, cmdline] = await Promise.all([ctx.files.read('/usr/bin/cloud-init'), ctx.files.read('/etc/cloud/cloud-init.disabled'), ctx.files.readText('/proc/cmdline')]);
-  return binary !== null && disabled === null && !/(^|\s)cloud-init=disabled(\s|$)/.test(cmdline ?? '');
-}
-
-/** Waits (bounded) until the guest has a default route, so that scripts find the network. */
-async function waitForNetwork(ctx: GuestContext): Promise<void> {
-  if (!ctx.commands.which('ip')) return;
-  const until = Math.min(Date.now() + NETWORK_WAIT_MS, ctx.deadline);
-  for (let first = true; ; first = false) {
-    const r = await ctx.commands.run('ip', ['-j', 'route', 'show', 'default'], { readOnly: true, live: true, timeoutMs: 5000, quiet: !first });
-    if (r.skipped || (r.code === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== '[]')) return;
-    if (Date.now() + 500 > until) {
-      ctx.log.warn(`no default route after ${((Date.now() - until + NETWORK_WAIT_MS) / 1000).toFixed(0)} s; running the scripts anyway`);
-      return;
-    }
-    if (first) ctx.log.info(`waiting up to ${((until - Date.now()) / 1000).toFixed(0)} s for a default route before the scripts`);
-    await sleep(500);
-  }
 }
 
 async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
@@ -80,19 +55,23 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  * service themselves. One failing action never stops the others.
  *
  * `boot` mode: first-boot actions that succeeded for this instance are skipped, actions cloud-init
- * performs are left to it when it is active, and scripts wait (bounded) for a default route. A
- * single action run by hand always runs. Both record their results in the state file.
+ * performs are left to it when it is active, and scripts wait (bounded) for a default route. An
+ * action that asks for a reboot or a power-off ends the run: the rest is left for the next boot,
+ * the state is saved, then the guest restarts. A single action run by hand always runs and never
+ * restarts the guest. Both record their results in the state file.
  */
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
-  const { root, dryRun } = settings;
-  const baseLog = new ToolLog(dryRun ? null : hostPath(root, LOG_FILE), mode === 'boot' ? 'boot' : actions[0].name);
+  const { root, dryRun, system } = settings;
+  const logFile = hostPath(root, system.logFile);
+  if (!dryRun) rotateLog(logFile);
+  const baseLog = new ToolLog(dryRun ? null : logFile, mode === 'boot' ? 'boot' : actions[0].name);
   const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
   const metadata = await fetchMetadata(['sdc:uuid', ...actions.flatMap((a) => a.keys)], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
   if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
   const context = (log: ToolLog) => guestContext(settings, log, files, metadata);
   const base = context(baseLog);
 
-  let state: BootState = await loadState(files);
+  let state: BootState = await loadState(files, system.stateFile);
   let uuid: string | null = null;
   try {
     uuid = metadata.get('sdc:uuid');
@@ -103,28 +82,37 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
     if (state.instance !== null) baseLog.info(`new instance ${uuid} (was ${state.instance}): first-boot actions run again`);
     state = { instance: uuid, actions: {} };
   }
-  const leaveToCloudInit = mode === 'boot' && (await cloudInitActive(base));
+  const leaveToCloudInit = mode === 'boot' && (await system.metadataAgentActive(base));
   let waited = false;
+  let restart: ActionOutcome['restart'];
   const outcomes: RunReport['outcomes'] = [];
   for (const action of actions) {
     const log = baseLog.scoped(action.name);
     let outcome: ActionOutcome;
     const last = state.actions[action.name];
-    if (mode === 'boot' && leaveToCloudInit && action.leftToCloudInit) {
+    if (restart) {
+      outcome = { result: 'skipped', detail: `left for the next boot: ${restart.kind === 'reboot' ? 'rebooting' : 'powering off'} for ${restart.reason}` };
+    } else if (mode === 'boot' && leaveToCloudInit && action.leftToCloudInit) {
       outcome = { result: 'skipped', detail: 'left to cloud-init, which is active' };
     } else if (mode === 'boot' && last?.result === 'ok' && isOnce(action, metadata)) {
       outcome = { result: 'skipped', detail: `done for this instance at ${last.at}` };
     } else {
       if (mode === 'boot' && action.runsScripts && !waited) {
-        await waitForNetwork(base);
+        await system.waitForNetwork(base);
         waited = true;
       }
       outcome = await runOne(action, context(log), settings.options);
       state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
+      if (outcome.restart && mode === 'boot') restart = outcome.restart;
+      else if (outcome.restart) log.warn(`${outcome.restart.reason} needs a ${outcome.restart.kind}: not done when run by hand; do it yourself`);
     }
     (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
     outcomes.push({ action: action.name, outcome });
   }
-  if (!dryRun) await saveState(files, state);
+  if (!dryRun) await saveState(files, state, system.stateFile);
+  if (restart) {
+    baseLog.info(`${dryRun ? 'would ' : ''}${restart.kind === 'reboot' ? 'reboot' : 'power off'} for ${restart.reason}`);
+    await system.restart(base, restart.kind, restart.reason).catch((err: Error) => baseLog.error(`${restart?.kind} failed: ${err.message}`));
+  }
   return { outcomes, metadata };
 }

@@ -1,22 +1,23 @@
 import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
 import { GuestFiles } from '../guest/files';
-import { LINUX_ACTIONS } from '../guest/linux/actions';
+import { LINUX_SYSTEM } from '../guest/linux/system';
 import { guestContext, runGuestActions, type RunReport } from '../guest/run';
-import { loadState, STATE_FILE } from '../guest/state';
+import { loadState } from '../guest/state';
+import type { GuestSystem } from '../guest/system';
+import { WINDOWS_SYSTEM } from '../guest/windows/system';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
 import { reportFailure, writeErr } from './client-cli';
-import { prepareImage, prepareImageForImgadm } from '../image/prepare-image';
 import { ToolLog } from '../guest/log';
 import { MetadataUnavailableError } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, type ToolMain } from './run';
 
-/** The actions of this platform, in boot order. */
-export function platformActions(): GuestAction[] {
-  return LINUX_ACTIONS;
+/** The guest system this executable runs on: its actions in boot order, its paths, its image preparation. */
+export function guestSystem(): GuestSystem {
+  return platform.name === 'windows' ? WINDOWS_SYSTEM : LINUX_SYSTEM;
 }
 
 function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
@@ -24,7 +25,7 @@ function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
 }
 
 function settingsOf(args: GuestArgs) {
-  return { ...args, budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
+  return { ...args, system: guestSystem(), budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
 }
 
 /** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
@@ -54,7 +55,7 @@ export function actionTool(action: GuestAction): ToolMain {
 }
 
 const boot: ToolMain = async (args) => {
-  const actions = platformActions();
+  const { actions } = guestSystem();
   const parsed = parseGuestArgs(args, {
     name: 'boot',
     summary: `Apply the metadata at boot: ${actions.map((a) => a.name).join(', ')}, in this order, over one metadata session.`,
@@ -83,27 +84,27 @@ const status: ToolMain = async (args) => {
     code = EXIT.ERROR;
   }
   const files = new GuestFiles({ root: parsed.root, dryRun: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
-  const state = await loadState(files);
+  const { stateFile } = guestSystem();
+  const state = await loadState(files, stateFile);
   const records = Object.entries(state.actions);
-  out.push(`state: ${STATE_FILE}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
+  out.push(`state: ${stateFile}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
   for (const [name, r] of records) out.push(`  ${name.padEnd(26)} ${r.result.padEnd(8)} ${r.at}  ${r.detail}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return code;
 };
 
 /**
- * `prepare-image`: not a boot step. It logs to stderr only: its log file is among what it removes.
- * With --imgadm it reports its state through a metadata session, then powers off.
+ * `prepare-image`: not a boot step, and each system's own. It logs to stderr only: its log file is
+ * among what it removes. With --imgadm it reports its state through a metadata session, then
+ * powers off.
  */
 const prepareImageTool: ToolMain = async (args) => {
+  const preparation = guestSystem().imagePreparation;
   const parsed = parseGuestArgs(args, {
     name: 'prepare-image',
-    summary: 'Remove from this guest what must not travel into an image (logs, keys, leases, machine-id, our own state).',
-    options: {
-      '--strict': { help: 'fail (exit 1) on warnings, and then clean nothing' },
-      '--imgadm': { help: "imgadm create's contract: report prepare-image:state through the metadata service, then power off" },
-    },
-    exitCodes: '1 warnings with --strict',
+    summary: preparation.summary,
+    options: { ...preparation.options, '--imgadm': { help: "imgadm create's contract: report prepare-image:state through the metadata service, then power off" } },
+    exitCodes: preparation.exitCodes,
   });
   if (typeof parsed === 'number') return parsed;
   const settings = settingsOf(parsed);
@@ -115,15 +116,14 @@ const prepareImageTool: ToolMain = async (args) => {
     },
   };
   const ctx = guestContext(settings, log, files, noMetadata);
-  const options = { strict: parsed.options['--strict'] === true };
-  if (parsed.options['--imgadm'] !== true) return prepareImage(ctx, options);
+  if (parsed.options['--imgadm'] !== true) return preparation.run(ctx, parsed.options, null);
   let session;
   try {
     session = await openMetadataSession({ budgetSeconds: parsed.timeoutSeconds, deadline: parsed.deadline, log: (line) => log.info(line) });
   } catch (err) {
     return reportFailure(err, 'ERROR: could not initialise protocol: ');
   }
-  return prepareImageForImgadm(ctx, options, session);
+  return preparation.run(ctx, parsed.options, session);
 };
 
 const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool };
@@ -131,10 +131,10 @@ const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': p
 /** `boot`, `status`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {
   if (Object.prototype.hasOwnProperty.call(GUEST_TOOLS, name)) return GUEST_TOOLS[name];
-  const action = platformActions().find((a) => a.name === name);
+  const action = guestSystem().actions.find((a) => a.name === name);
   return action ? actionTool(action) : null;
 }
 
 export function guestToolNames(): string[] {
-  return [...Object.keys(GUEST_TOOLS), ...platformActions().map((a) => a.name)];
+  return [...Object.keys(GUEST_TOOLS), ...guestSystem().actions.map((a) => a.name)];
 }

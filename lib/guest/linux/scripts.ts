@@ -1,5 +1,6 @@
 import type { ActionOutcome } from '../action';
 import type { GuestContext } from '../context';
+import { logScriptLine, scriptOutcome } from '../scripts';
 
 /** Scripts live here, in a folder only root can enter: never a fixed name in a shared /tmp. */
 export const SCRIPT_DIR = '/var/lib/sdc-guest/scripts';
@@ -16,18 +17,6 @@ export async function runScript(ctx: GuestContext, name: string, script: string,
   await ctx.files.write(path, script, { mode: 0o700, owner: { uid: 0, gid: 0 }, secret: true });
   const file = ctx.files.hostPath(path);
   const [command, args] = script.startsWith('#!') ? [file, []] : ['/bin/sh', [file]];
-  const r = await ctx.commands.run(command, args, { live: true, timeoutMs: timeoutSeconds * 1000, onOutput: (line) => ctx.log.info(`| ${line}`) });
-  if (r.skipped) return { result: 'skipped', detail: `${name} not run: the root is not the running system` };
-  if (ctx.dryRun) return { result: 'ok', detail: `${name} would run` };
-  if (r.timedOut) return { result: 'failed', detail: `${name} killed after ${timeoutSeconds} s (time limit)` };
-  if (r.code !== 0) return { result: 'failed', detail: `${name} exited ${r.code}` };
-  return { result: 'ok', detail: `${name} exited 0` };
-}
-
-/** A `--name SECONDS` option's value, or the default. */
-export function secondsOption(value: string | true | undefined, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value === true || !Number.isFinite(n) || n <= 0) throw new Error(`${option} must be a number of seconds above 0`);
-  return n;
+  const r = await ctx.commands.run(command, args, { live: true, timeoutMs: timeoutSeconds * 1000, onOutput: logScriptLine(ctx) });
+  return scriptOutcome(ctx, name, r, timeoutSeconds);
 }

@@ -1,5 +1,6 @@
 import { skipped, type GuestAction } from '../action';
-import { runScript, secondsOption } from './scripts';
+import { secondsOption } from '../scripts';
+import { runScript } from './scripts';
 
 const DEFAULT_TIMEOUT_SECONDS = 1800;
 
