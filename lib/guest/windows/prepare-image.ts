@@ -21,8 +21,8 @@ const OLD_TASKS = ['JoyentTask', 'Setup Networking', 'Check if preparing disk im
 
 /** The answer file's placeholder that prepare-image fills with a random one-time password (replaced at first boot from administrator_pw). */
 export const ONE_TIME_PASSWORD = 'SDC-GUEST-ONE-TIME-PASSWORD';
-/** Placeholders a person must fill in (samples): sysprep must never see one. */
-const TO_FILL = /REPLACE-WITH-[A-Z-]+/;
+/** A placeholder a person must fill in (the samples have them as element values, and name them in comments): sysprep must never see one. */
+const TO_FILL = />\s*(REPLACE-WITH-[A-Z-]+)\s*</;
 
 const GENERALIZED = 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE';
 const STRICT_WARNINGS = 1;
@@ -87,7 +87,7 @@ async function check(ctx: GuestContext, options: Options, facts: Facts | null): 
     const answer = await ctx.files.readText(options.unattend);
     const placeholder = answer === null ? null : TO_FILL.exec(answer);
     if (answer === null) blockers.push(`the answer file ${options.unattend} is missing (install.bat puts one there; --unattend names another)`);
-    else if (placeholder) blockers.push(`the answer file ${options.unattend} still holds the placeholder ${placeholder[0]}: fill it in or remove that element`);
+    else if (placeholder) blockers.push(`the answer file ${options.unattend} still holds the placeholder ${placeholder[1]}: fill it in or remove that element`);
   }
   return { blockers, warnings };
 }
