@@ -47,7 +47,10 @@ function Write-Step([string]$Text) {
   Write-Output "install: $Text"
 }
 
+# A native command's exit code decides; its stderr is text for the message. (With 'Stop', Windows
+# PowerShell 5.1 would turn any stderr line of a native command into a terminating error.)
 function Invoke-Checked([string]$What, [scriptblock]$Command) {
+  $ErrorActionPreference = 'Continue'
   $output = & $Command 2>&1
   if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE): $output" }
 }
@@ -168,7 +171,9 @@ function Install-Drivers {
     return
   }
   foreach ($inf in $infs) {
+    $ErrorActionPreference = 'Continue'
     $output = & pnputil.exe /add-driver $inf.FullName /install 2>&1
+    $ErrorActionPreference = 'Stop'
     # 3010: installed, a reboot completes it.
     if ($LASTEXITCODE -eq 0 -or $LASTEXITCODE -eq 3010) { Write-Step "driver $($inf.Name) ($target) installed" }
     else { Write-Warning "pnputil /add-driver $($inf.FullName) exited $($LASTEXITCODE): $output" }

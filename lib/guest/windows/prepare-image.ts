@@ -134,7 +134,7 @@ export function windowsImagePreparation(restart: (ctx: GuestContext, kind: Resta
     summary: `Prepare this Windows VM for an image: checks, our own state removed, the boot task disabled until the new instance's setup is done, then sysprep /generalize /oobe with ${UNATTEND}, and power off.`,
     options: {
       '--strict': { help: 'fail (exit 1) on warnings, and then change nothing' },
-      '--no-sysprep': { help: 'clean up only: no sysprep, no power-off' },
+      '--no-sysprep': { help: 'clean up and disable the boot task (for a sysprep of your own); no sysprep, no power-off' },
       '--unattend': { value: 'PATH', help: `the answer file for sysprep (default ${UNATTEND})` },
     },
     exitCodes: '1 warnings with --strict',
