@@ -169,6 +169,7 @@ export function networkScript(changes: AdapterChanges[]): string | null {
     '# Written by sdc-guest configure-network from sdc:nics, sdc:routes, sdc:resolvers and sdc:dns_domain:',
     '# what differed from the running configuration when it was written.',
     "$ErrorActionPreference = 'Stop'",
+    "$ProgressPreference = 'SilentlyContinue'",
     'function Select-SdcAdapter([int]$Index, [string]$Mac) {',
     '  $adapter = Get-NetAdapter -InterfaceIndex $Index -ErrorAction SilentlyContinue',
     '  if (-not $adapter -or $adapter.MacAddress -ne $Mac) { throw "adapter $Index no longer has the MAC address $Mac" }',

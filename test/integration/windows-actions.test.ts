@@ -294,6 +294,7 @@ test('format-secondary-disk: a blank RAW disk gets a GPT, one NTFS volume and th
     guest.scriptsRun()[0],
     `\ufeff# Written by sdc-guest format-secondary-disk: disk 1 (Red Hat VirtIO SCSI Disk Device) was RAW, without partitions, and read as zeros.
 $ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
 $disk = Get-Disk -Number 1
 if ([string]$disk.PartitionStyle -ne 'RAW' -or $disk.NumberOfPartitions -ne 0 -or [string]$disk.UniqueId -ne '60022480abc') { throw 'disk 1 changed since it was checked; left alone' }
 if ([System.IO.DriveInfo]::GetDrives() | Where-Object { $_.Name -like 'E:*' }) { throw 'E: was taken since it was checked; disk 1 left alone' }

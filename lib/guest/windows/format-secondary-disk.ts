@@ -97,6 +97,7 @@ export function formatScript(disk: WindowsDisk, letter: string): string {
   const lines = [
     `# Written by sdc-guest format-secondary-disk: disk ${n} (${disk.name.replace(/[\r\n]/g, ' ')}) was RAW, without partitions, and read as zeros.`,
     "$ErrorActionPreference = 'Stop'",
+    "$ProgressPreference = 'SilentlyContinue'",
     `$disk = Get-Disk -Number ${n}`,
     `if ([string]$disk.PartitionStyle -ne 'RAW' -or $disk.NumberOfPartitions -ne 0 -or [string]$disk.UniqueId -ne ${psQuote(disk.uniqueId)}) { throw 'disk ${n} changed since it was checked; left alone' }`,
     `if ([System.IO.DriveInfo]::GetDrives() | Where-Object { $_.Name -like '${letter}:*' }) { throw '${letter}: was taken since it was checked; disk ${n} left alone' }`,
