@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetadataHost } from '../support/metadata-host';
@@ -54,7 +54,7 @@ windows('mdata-put.exe, mdata-get.exe, mdata-list.exe and mdata-delete.exe again
 
 const PASSWORD = 'wine-%^&!"\'-é';
 
-windows('sdc-guest.exe status and boot --dry-run over COM2; mdata-get.exe alone in an empty folder', async () => {
+windows('sdc-guest.exe status, boot --dry-run and get-user-data over COM2; mdata-get.exe alone in an empty folder', async () => {
   if (process.env.SKIP_WINE === '1') return skipTest('SKIP_WINE=1');
   const dir = mkdtempSync(join(tmpdir(), 'wine-guest-'));
   writeFileSync(join(dir, 'metadata.json'), JSON.stringify({
@@ -67,6 +67,7 @@ windows('sdc-guest.exe status and boot --dry-run over COM2; mdata-get.exe alone 
   try {
     await wine.start();
     wine.mapCom2(realpathSync(host.device));
+    rmSync(join(wine.prefix, 'drive_c', 'smartdc'), { recursive: true, force: true });
     const status = await wine.run(exe('sdc-guest'), ['status']);
     assert.is(status.code, 0, status.stderr);
     assert.is(status.stdout, 'platform: windows\ntransport: serial COM2\nprotocol: V2\ninstance: 7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\nstate: C:\\smartdc\\state\\state.json (no run recorded)\n');
@@ -90,6 +91,15 @@ windows('sdc-guest.exe status and boot --dry-run over COM2; mdata-get.exe alone 
     assert.match(boot.stderr, /sdc-guest boot: 3 ok, 3 failed \(configure-network, set-hostname, format-secondary-disk\), 1 skipped\n$/);
     assert.not.ok((boot.stdout + boot.stderr).includes('%^&!'), 'the password is nowhere');
     assert.not.ok(existsSync(join(wine.prefix, 'drive_c', 'smartdc')), 'a dry run writes nothing');
+
+    // A real run writes through the one atomic writer (Windows flushes only through a writable handle).
+    const data = await wine.run(exe('sdc-guest'), ['get-user-data']);
+    assert.is(data.code, 0, data.stderr);
+    const smartdc = join(wine.prefix, 'drive_c', 'smartdc');
+    assert.is(readFileSync(join(smartdc, 'user-data'), 'utf8'), 'some data');
+    assert.is(JSON.parse(readFileSync(join(smartdc, 'state', 'state.json'), 'utf8')).actions['get-user-data'].result, 'ok');
+    assert.match(readFileSync(join(smartdc, 'logs', 'sdc-guest.log'), 'utf8'), 'get-user-data: ok: C:\\smartdc\\user-data written (9 bytes)');
+    rmSync(smartdc, { recursive: true, force: true });
 
     // The executable alone, under its own name, in a folder of its own.
     const alone = mkdtempSync(join(tmpdir(), 'wine-alone-'));
