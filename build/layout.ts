@@ -17,10 +17,15 @@ export type LayoutEntry =
   | { path: string; hardlink: string }
   | { path: string; generated: 'drivers' | 'sha256sums' };
 
+import { answerFiles } from './answer-files';
+
 /** The names the multi-call binaries answer to; build/sea.ts makes the same links in dist/. */
 export const LINUX_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
 export const WINDOWS_MAIN = 'mdata-get.exe';
-export const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
+export const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe', 'sdc-guest.exe'];
+
+/** The Windows installer and image preparation, from the repository's windows/ folder to the same paths. */
+export const WINDOWS_FILES = ['windows/install.bat', 'windows/install.ps1', 'windows/SetupComplete.cmd', 'windows/sysprep/sysprep.bat', ...Object.keys(answerFiles())];
 
 export const LAYOUT: LayoutEntry[] = [
   { path: 'README', source: 'build/archive-README.txt', mode: 0o644 },
@@ -34,4 +39,5 @@ export const LAYOUT: LayoutEntry[] = [
   { path: `windows/bin/${WINDOWS_MAIN}`, built: `win-x64/${WINDOWS_MAIN}`, mode: 0o755 },
   ...WINDOWS_TOOL_NAMES.map((name) => ({ path: `windows/bin/${name}`, hardlink: `windows/bin/${WINDOWS_MAIN}` })),
   { path: 'windows/drivers', generated: 'drivers' },
+  ...WINDOWS_FILES.map((path) => ({ path, source: path, mode: 0o644 })),
 ];

@@ -52,7 +52,7 @@ export async function openDisk(hostPath: string): Promise<OpenedDisk> {
     rdev: st.isBlockDevice() ? deviceNumber(st.rdev) : null,
     busy,
     fileSize: st.isFile() ? st.size : 0,
-    source: (size) => ({ size, read: (offset, length) => readAt(h, offset, Math.min(length, size - offset)) }),
+    source: (size) => handleSource(h, size),
     close: () => h.close(),
   };
 }
@@ -63,6 +63,11 @@ export function deviceNumber(rdev: number): string {
   const major = ((rdev >>> 8) & 0xfff) | (high & ~0xfff);
   const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00);
   return `${major}:${minor}`;
+}
+
+/** Bounded reads of an open disk whose size is known (from sysfs, or what Windows reports for `\\.\PhysicalDriveN`). */
+export function handleSource(handle: FileHandle, size: number): BlockSource {
+  return { size, read: (offset, length) => readAt(handle, offset, Math.min(length, size - offset)) };
 }
 
 async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {

@@ -91,7 +91,8 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
   const temp = tempPathFor(path);
   try {
     await produce(temp);
-    const file = await open(temp, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // Windows flushes only through a handle with write access (FlushFileBuffers); EPERM otherwise.
+    const file = await open(temp, (process.platform === 'win32' ? constants.O_RDWR : constants.O_RDONLY) | (constants.O_NOFOLLOW ?? 0));
     try {
       const owner = ownerFor(options, old);
       if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));

@@ -1,10 +1,13 @@
 import type { GuestContext, MetadataView } from './context';
 import type { Result } from './state';
+import type { RestartKind } from './system';
 
 export interface ActionOutcome {
   result: Result;
   /** One line: what was done, or why not. Never a secret. */
   detail: string;
+  /** The guest must reboot (a new host name) or power off (imgadm's prepare-image): at boot the run ends here and does it. */
+  restart?: { kind: RestartKind; reason: string };
 }
 
 export const ok = (detail: string): ActionOutcome => ({ result: 'ok', detail });
@@ -31,8 +34,6 @@ export interface GuestAction {
    * metadata (the user-script runs every boot when `run_userscript_flag` says so).
    */
   once: boolean | ((metadata: MetadataView) => boolean);
-  /** It runs scripts that may call the metadata tools themselves. */
-  runsScripts?: boolean;
   /** cloud-init's SmartOS datasource does the same: `boot` leaves it to cloud-init when that is active. */
   leftToCloudInit?: boolean;
   /** Its own options, as `--name`. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { platform } from '../platform';
 import type { CommandResult, CommandRunner, GuestLog, RunOptions } from './context';
 
 export class CommandMissingError extends Error {}
@@ -29,15 +30,16 @@ function shown(file: string, args: string[]): string {
 }
 
 /**
- * The one way guest actions run system commands: found on PATH, bounded in time (SIGTERM, then
- * SIGKILL to the whole process group), output bounded, every command line logged. A dry run
- * prints the command instead, unless it only reads.
+ * The one way guest actions run system commands: found on PATH (or given as a path), bounded in
+ * time (SIGTERM, then SIGKILL to the whole process group; on Windows the process tree at once),
+ * output bounded, every command line logged. A dry run prints the command instead, unless it only
+ * reads.
  */
 export class GuestCommands implements CommandRunner {
   constructor(private readonly options: RunnerOptions) {}
 
   which(name: string): string | null {
-    const dirs = name.includes('/') ? [''] : (this.options.path ?? process.env.PATH ?? '').split(delimiter).filter(Boolean);
+    const dirs = /[\\/]/.test(name) ? [''] : (this.options.path ?? process.env.PATH ?? '').split(delimiter).filter(Boolean);
     for (const dir of dirs) {
       const file = dir ? join(dir, name) : name;
       try {
@@ -73,7 +75,8 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
+      detached: platform.processGroups,
+      windowsHide: true,
       env: options.env ? { ...process.env, ...options.env } : process.env,
       cwd: options.cwd,
     });
@@ -81,31 +84,40 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
     child.stdout.on('data', (chunk: Buffer) => streams.stdout.add(chunk));
     child.stderr.on('data', (chunk: Buffer) => streams.stderr.add(chunk));
     let timedOut = false;
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), signal);
-      } catch {
-        // already gone
-      }
-    };
+    const signalGroup = (signal: NodeJS.Signals) => platform.killTree(child.pid as number, signal);
     let killer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      signalGroup('SIGTERM');
-      killer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
-    }, limit);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
+    let done = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       clearTimeout(killer);
       const stdout = streams.stdout.text();
       let stderr = streams.stderr.text();
       if (timedOut) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}killed after ${limit / 1000} s (time limit)`;
       resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, timedOut });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup('SIGTERM');
+      killer = setTimeout(() => {
+        signalGroup('SIGKILL');
+        // Something the kill could not reach (wine's taskkill has no /T) may still hold the output pipes.
+        killer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          child.unref();
+          finish(child.exitCode, child.signalCode);
+        }, KILL_GRACE_MS);
+      }, KILL_GRACE_MS);
+    }, limit);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      done = true;
+      reject(err);
     });
+    child.on('close', finish);
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });

@@ -1,10 +1,53 @@
 import { chmod, lstat, mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { dirname, join, posix, win32 } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { platform } from '../platform';
 import { unifiedDiff } from './diff';
 import type { GuestLog, RootedFiles, WriteOptions } from './context';
 
 const MAX_LINKS = 40;
+
+/**
+ * A guest path names a file as the guest sees it: POSIX (`/etc/hosts`), a Windows drive path
+ * (`C:\smartdc\state\state.json`, either slash) or a Windows device (`\\.\PhysicalDrive1`).
+ * Under a prefix root each lives below the root: `<root>/etc/hosts`, `<root>/C/smartdc/state/state.json`,
+ * `<root>/dev/PhysicalDrive1`. With the root `/` on Windows, Windows paths are themselves.
+ */
+interface GuestPath {
+  kind: 'posix' | 'drive' | 'device';
+  /** The top (a drive letter, or `dev` for devices; none for POSIX), which `..` never leaves. */
+  top: string[];
+  parts: string[];
+}
+
+function split(text: string, separators: RegExp): string[] {
+  return text.split(separators).filter((c) => c !== '' && c !== '.');
+}
+
+function parseGuestPath(path: string): GuestPath {
+  const drive = /^([A-Za-z]):[\\/]/.exec(path);
+  if (drive) return { kind: 'drive', top: [drive[1].toUpperCase()], parts: split(path.slice(3), /[\\/]/) };
+  const device = /^\\\\\.\\([^\\/]+)$/.exec(path);
+  if (device) return { kind: 'device', top: ['dev'], parts: [device[1]] };
+  if (path.startsWith('/')) return { kind: 'posix', top: [], parts: split(path, /\//) };
+  throw new Error(`not an absolute guest path: ${path}`);
+}
+
+/** A link target: where it starts again (a drive letter, the top, or here) and its components. */
+function parseLink(kind: GuestPath['kind'], target: string): { top: string[] | null; absolute: boolean; parts: string[] } {
+  if (kind === 'posix') return { top: null, absolute: target.startsWith('/'), parts: split(target, /\//) };
+  const plain = target.replace(/^\\\\\?\\/, '');
+  const drive = /^([A-Za-z]):[\\/]/.exec(plain);
+  if (drive) return { top: [drive[1].toUpperCase()], absolute: true, parts: split(plain.slice(3), /[\\/]/) };
+  return { top: null, absolute: /^[\\/]/.test(plain), parts: split(plain, /[\\/]/) };
+}
+
+function hostJoin(root: string, path: GuestPath, parts: string[]): string {
+  if (root === '/' && platform.name === 'windows' && path.kind !== 'posix') {
+    return path.kind === 'device' ? `\\\\.\\${parts[0]}` : win32.join(`${path.top[0]}:\\`, ...parts);
+  }
+  return join(root, ...path.top, ...parts) || '/';
+}
 
 /**
  * A guest path under `root`, with every symlink on the way resolved inside the root (an absolute
@@ -12,8 +55,8 @@ const MAX_LINKS = 40;
  * With `followLast` false the last component itself is not resolved.
  */
 export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
-  if (!path.startsWith('/')) throw new Error(`not an absolute guest path: ${path}`);
-  let pending = path.split('/').filter((c) => c !== '' && c !== '.');
+  const guest = parseGuestPath(path);
+  let pending = [...guest.parts];
   let resolved: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -24,26 +67,34 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
     }
     const candidate = [...resolved, name];
     const isLast = pending.length === 0;
-    const info = await lstat(hostJoin(root, candidate)).catch(() => null);
+    const info = await lstat(hostJoin(root, guest, candidate)).catch(() => null);
     if (!info?.isSymbolicLink() || (isLast && !followLast)) {
       resolved = candidate;
       continue;
     }
     if (++links > MAX_LINKS) throw new Error(`${path}: too many levels of symbolic links`);
-    const target = await readlink(hostJoin(root, candidate));
-    if (target.startsWith('/')) resolved = [];
-    pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
+    const target = parseLink(guest.kind, await readlink(hostJoin(root, guest, candidate)));
+    if (target.top) guest.top = target.top;
+    if (target.absolute) resolved = [];
+    pending = [...target.parts, ...pending];
   }
-  return hostJoin(root, resolved);
-}
-
-function hostJoin(root: string, components: string[]): string {
-  return posix.join(root, ...components) || '/';
+  return hostJoin(root, guest, resolved);
 }
 
 /** A guest path under `root`, as it is spelled (no symlink resolved). */
 export function hostPath(root: string, path: string): string {
-  return hostJoin(root, path.split('/').filter(Boolean));
+  const guest = parseGuestPath(path);
+  return hostJoin(root, guest, guest.parts);
+}
+
+/** The folder of a guest path, in the guest's own spelling. */
+export function guestDirname(path: string): string {
+  return parseGuestPath(path).kind === 'posix' ? posix.dirname(path) : win32.dirname(path);
+}
+
+/** POSIX modes and owners mean something only for POSIX guest paths: Windows files get their ACLs from their folder. */
+function hasModes(path: string): boolean {
+  return parseGuestPath(path).kind === 'posix';
 }
 
 export interface FileOptions {
@@ -74,7 +125,8 @@ export class GuestFiles implements RootedFiles {
     return (await this.read(path))?.toString('utf8') ?? null;
   }
 
-  async write(path: string, data: string | Buffer, options: WriteOptions = {}): Promise<boolean> {
+  async write(path: string, data: string | Buffer, given: WriteOptions = {}): Promise<boolean> {
+    const options = hasModes(path) ? given : { ...given, mode: undefined, owner: undefined };
     const real = await resolveInRoot(this.options.root, path);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const old = await readFile(real).catch(() => null);
@@ -86,7 +138,7 @@ export class GuestFiles implements RootedFiles {
       this.printChange(path, old, bytes, options);
       return true;
     }
-    await mkdir(posix.dirname(real), { recursive: true });
+    await mkdir(dirname(real), { recursive: true });
     await writeFileAtomic(real, bytes, { mode: options.mode, owner: options.owner, warn: (m) => this.options.log.warn(m) });
     return true;
   }
@@ -96,7 +148,8 @@ export class GuestFiles implements RootedFiles {
     if (options.secret) {
       this.options.print(`would write ${path}${mode} (${bytes.length} bytes, content not shown)\n`);
     } else {
-      this.options.print(`would write ${path}${mode}\n${unifiedDiff(path, old?.toString('utf8') ?? null, bytes.toString('utf8'))}`);
+      const text = (b: Buffer) => b.toString('utf8').replace(/^\ufeff/, '');
+      this.options.print(`would write ${path}${mode}\n${unifiedDiff(path, old ? text(old) : null, text(bytes))}`);
     }
   }
 
@@ -115,12 +168,13 @@ export class GuestFiles implements RootedFiles {
     const real = await resolveInRoot(this.options.root, path);
     const info = await stat(real).catch(() => null);
     if (info && !info.isDirectory()) throw new Error(`${path} exists and is not a directory`);
-    if (info && (info.mode & 0o7777) === mode) return;
+    const modes = hasModes(path);
+    if (info && (!modes || (info.mode & 0o7777) === mode)) return;
     if (this.options.dryRun) {
-      this.options.print(`would ${info ? 'set' : 'create'} ${path}/ mode ${mode.toString(8).padStart(4, '0')}\n`);
+      this.options.print(modes ? `would ${info ? 'set' : 'create'} ${path}/ mode ${mode.toString(8).padStart(4, '0')}\n` : `would create ${path}\\\n`);
       return;
     }
     if (!info) await mkdir(real, { recursive: true });
-    await chmod(real, mode);
+    if (modes) await chmod(real, mode);
   }
 }

@@ -1,9 +1,21 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GuestLog } from './context';
 
-/** The guest tools' log file, under the root. */
+/** The guest tools' log file on Linux, under the root (Windows: lib/guest/windows/paths.ts). */
 export const LOG_FILE = '/var/log/sdc-guest.log';
+
+/** Past this size, a run starts a new log file and keeps the previous one as `<file>.1`. */
+const MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+/** Bounds the log (nothing rotates it on Windows, and scripts' output goes there): at most two files of MAX_LOG_BYTES and one run. */
+export function rotateLog(file: string): void {
+  try {
+    if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, `${file}.1`);
+  } catch {
+    // no log yet, or one we cannot touch: the run logs to stderr either way
+  }
+}
 
 export type Level = 'info' | 'warn' | 'error';
 

@@ -2,11 +2,13 @@ import type { ActionOptions, ActionOutcome, GuestAction } from './action';
 import { GuestCommands } from './commands';
 import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
 import { GuestFiles, hostPath } from './files';
-import { LOG_FILE, ToolLog } from './log';
+import { rotateLog, ToolLog } from './log';
 import { fetchMetadata, type FetchedMetadata } from './metadata';
 import { loadState, saveState, type BootState } from './state';
+import type { GuestSystem } from './system';
 
 export interface RunSettings {
+  system: GuestSystem;
   root: string;
   dryRun: boolean;
   /** Commands that act on the running system run (true when the root is `/`). */
@@ -27,12 +29,6 @@ export function guestContext(settings: RunSettings, log: GuestLog, files: GuestF
 export interface RunReport {
   outcomes: Array<{ action: string; outcome: ActionOutcome }>;
   metadata: FetchedMetadata;
-}
-
-/** cloud-init is installed and not disabled: it applies its own share of the metadata. */
-async function cloudInitActive(ctx: GuestContext): Promise<boolean> {
-  const [binary, disabled, cmdline] = await Promise.all([ctx.files.read('/usr/bin/cloud-init'), ctx.files.read('/etc/cloud/cloud-init.disabled'), ctx.files.readText('/proc/cmdline')]);
-  return binary !== null && disabled === null && !/(^|\s)cloud-init=disabled(\s|$)/.test(cmdline ?? '');
 }
 
 async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
@@ -58,20 +54,24 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  * the start, and the session is closed before anything runs, so scripts can use the metadata
  * service themselves. One failing action never stops the others.
  *
- * `boot` mode: first-boot actions that succeeded for this instance are skipped, and actions
- * cloud-init performs are left to it when it is active. A single action run by hand always runs.
- * Both record their results in the state file.
+ * `boot` mode: first-boot actions that succeeded for this instance are skipped, actions cloud-init
+ * performs are left to it when it is active, and scripts wait (bounded) for a default route. An
+ * action that asks for a reboot or a power-off ends the run: the rest is left for the next boot,
+ * the state is saved, then the guest restarts. A single action run by hand always runs and never
+ * restarts the guest. Both record their results in the state file.
  */
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
-  const { root, dryRun } = settings;
-  const baseLog = new ToolLog(dryRun ? null : hostPath(root, LOG_FILE), mode === 'boot' ? 'boot' : actions[0].name);
+  const { root, dryRun, system } = settings;
+  const logFile = hostPath(root, system.logFile);
+  if (!dryRun) rotateLog(logFile);
+  const baseLog = new ToolLog(dryRun ? null : logFile, mode === 'boot' ? 'boot' : actions[0].name);
   const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
   const metadata = await fetchMetadata(['sdc:uuid', ...actions.flatMap((a) => a.keys)], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
   if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
   const context = (log: ToolLog) => guestContext(settings, log, files, metadata);
   const base = context(baseLog);
 
-  let state: BootState = await loadState(files);
+  let state: BootState = await loadState(files, system.stateFile);
   let uuid: string | null = null;
   try {
     uuid = metadata.get('sdc:uuid');
@@ -82,23 +82,32 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
     if (state.instance !== null) baseLog.info(`new instance ${uuid} (was ${state.instance}): first-boot actions run again`);
     state = { instance: uuid, actions: {} };
   }
-  const leaveToCloudInit = mode === 'boot' && (await cloudInitActive(base));
+  const leaveToCloudInit = mode === 'boot' && (await system.metadataAgentActive(base));
+  let restart: ActionOutcome['restart'];
   const outcomes: RunReport['outcomes'] = [];
   for (const action of actions) {
     const log = baseLog.scoped(action.name);
     let outcome: ActionOutcome;
     const last = state.actions[action.name];
-    if (mode === 'boot' && leaveToCloudInit && action.leftToCloudInit) {
+    if (restart) {
+      outcome = { result: 'skipped', detail: `left for the next boot: ${restart.kind === 'reboot' ? 'rebooting' : 'powering off'} for ${restart.reason}` };
+    } else if (mode === 'boot' && leaveToCloudInit && action.leftToCloudInit) {
       outcome = { result: 'skipped', detail: 'left to cloud-init, which is active' };
     } else if (mode === 'boot' && last?.result === 'ok' && isOnce(action, metadata)) {
       outcome = { result: 'skipped', detail: `done for this instance at ${last.at}` };
     } else {
       outcome = await runOne(action, context(log), settings.options);
       state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
+      if (outcome.restart && mode === 'boot') restart = outcome.restart;
+      else if (outcome.restart) log.warn(`${outcome.restart.reason} needs a ${outcome.restart.kind}: not done when run by hand; do it yourself`);
     }
     (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
     outcomes.push({ action: action.name, outcome });
   }
-  if (!dryRun) await saveState(files, state);
+  if (!dryRun) await saveState(files, state, system.stateFile);
+  if (restart) {
+    baseLog.info(`${dryRun ? 'would ' : ''}${restart.kind === 'reboot' ? 'reboot' : 'power off'} for ${restart.reason}`);
+    await system.restart(base, restart.kind, restart.reason).catch((err: Error) => baseLog.error(`${restart?.kind} failed: ${err.message}`));
+  }
   return { outcomes, metadata };
 }

@@ -1,6 +1,7 @@
 import type { RootedFiles } from './context';
+import { guestDirname } from './files';
 
-/** Where `sdc-guest boot` records what ran, under the root. */
+/** Where `sdc-guest boot` records what ran on Linux, under the root (Windows: lib/guest/windows/paths.ts). */
 export const STATE_FILE = '/var/lib/sdc-guest/state.json';
 
 /** `staged`: a script written for `sdc-guest boot-scripts`, which records how it ended. */
@@ -23,8 +24,8 @@ export interface BootState {
   actions: Record<string, ActionRecord>;
 }
 
-export async function loadState(files: RootedFiles): Promise<BootState> {
-  const text = await files.readText(STATE_FILE);
+export async function loadState(files: RootedFiles, path: string): Promise<BootState> {
+  const text = await files.readText(path);
   if (text === null) return { instance: null, actions: {} };
   try {
     const parsed = JSON.parse(text) as Partial<BootState>;
@@ -39,7 +40,7 @@ function isRecordMap(value: unknown): value is Record<string, ActionRecord> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export async function saveState(files: RootedFiles, state: BootState): Promise<void> {
-  await files.mkdir('/var/lib/sdc-guest', 0o755);
-  await files.write(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+export async function saveState(files: RootedFiles, state: BootState, path: string): Promise<void> {
+  await files.mkdir(guestDirname(path), 0o755);
+  await files.write(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }

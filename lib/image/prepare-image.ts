@@ -1,12 +1,14 @@
 import { lstat, readdir, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { GuestContext } from '../guest/context';
+import { restartLinux } from '../guest/linux/restart';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { USER_DATA_FILE } from '../guest/linux/user-data';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
 import { ownership } from '../network/marker';
 import { EXIT } from '../tools/run';
+import { reportToImgadm, type StateReporter } from './imgadm';
 
 /**
  * `prepare-image`: remove from a guest what must not travel into an image made from it, so every
@@ -257,34 +259,12 @@ export async function prepareImage(ctx: GuestContext, options: PrepareOptions): 
   return EXIT.OK;
 }
 
-/** The part of a metadata session that the imgadm contract needs. */
-export interface StateReporter {
-  put(key: string, value: string): Promise<void>;
-  close(): Promise<void>;
-}
-
 /**
- * `imgadm create -s` contract: `prepare-image:state` is `running`, then `success`, or `error`
- * with `prepare-image:error` written first; then the guest powers off (imgadm waits for it).
+ * `imgadm create -s` contract (lib/image/imgadm.ts), then the guest powers off, which imgadm
+ * waits for.
  */
 export async function prepareImageForImgadm(ctx: GuestContext, options: PrepareOptions, reporter: StateReporter): Promise<number> {
-  let code: number;
-  try {
-    await reporter.put('prepare-image:state', 'running');
-    try {
-      code = await prepareImage(ctx, options);
-      if (code !== EXIT.OK) throw new Error('warnings with --strict');
-      await reporter.put('prepare-image:state', 'success');
-    } catch (err) {
-      code = EXIT.ERROR;
-      await reporter.put('prepare-image:error', (err as Error).message);
-      await reporter.put('prepare-image:state', 'error');
-    }
-  } finally {
-    await reporter.close();
-  }
-  const [off, ...offArgs] = ctx.commands.which('poweroff') ? ['poweroff'] : ['shutdown', '-h', 'now'];
-  if (ctx.dryRun) ctx.log.info(`would run: ${[off, ...offArgs].join(' ')}`);
-  else await ctx.commands.run(off, offArgs, { timeoutMs: 60_000 });
+  const code = await reportToImgadm(reporter, () => prepareImage(ctx, options));
+  await restartLinux(ctx, 'poweroff');
   return code;
 }

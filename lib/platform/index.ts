@@ -27,6 +27,10 @@ export interface Platform {
   invokedAs(): { name: string; path: string };
   /** Folders to extract native addons to, in order; later ones are fallbacks for noexec or read-only mounts. */
   addonDirs(): string[];
+  /** Commands get a process group of their own (POSIX). Windows has none, and `detached` would open a console there. */
+  readonly processGroups: boolean;
+  /** Stops a command started by the guest runner and what it started in turn. */
+  killTree(pid: number, signal: NodeJS.Signals): void;
 }
 
 const ZONE_SOCKETS = ['/.zonecontrol/metadata.sock', '/native/.zonecontrol/metadata.sock', '/var/run/smartdc/metadata.sock'];
@@ -59,7 +63,29 @@ const posix: Platform = {
   randomBytes: urandom,
   invokedAs: () => ({ name: basename(process.argv0), path: process.argv0 }),
   addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), '/dev/shm', '/run', '/var/tmp', join(homedir(), '.cache'), dirname(process.execPath)]),
+  processGroups: true,
+  killTree: (pid, signal) => signalQuietly(-pid, signal),
 };
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * `taskkill /T /F` ends the process and its descendants. Wine's taskkill has no /T: when taskkill
+ * fails, the process alone is terminated.
+ */
+function taskkillTree(pid: number): void {
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+  const taskkill = join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'taskkill.exe');
+  execFile(taskkill, ['/T', '/F', '/PID', String(pid)], { windowsHide: true, timeout: 10_000 }, (err) => {
+    if (err) signalQuietly(pid, 'SIGKILL');
+  });
+}
 
 const windows: Platform = {
   name: 'windows',
@@ -71,6 +97,9 @@ const windows: Platform = {
   randomBytes: (count) => (require('node:crypto') as typeof import('node:crypto')).randomBytes(count),
   invokedAs: () => ({ name: basename(process.execPath).toLowerCase().replace(/\.exe$/, ''), path: process.execPath }),
   addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), join(homedir(), '.cache'), dirname(process.execPath)]),
+  processGroups: false,
+  // Windows has no signals to ask politely: the time limit ends the whole tree at once.
+  killTree: (pid) => taskkillTree(pid),
 };
 
 export const platform: Platform = process.platform === 'win32' ? windows : posix;

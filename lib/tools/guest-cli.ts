@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { ActionOption, ActionOptions } from '../guest/action';
 import { versionLine } from '../version';
 import { DEFAULT_TIMEOUT_SECONDS, parseSeconds, writeErr } from './client-cli';
@@ -74,7 +75,7 @@ export function parseGuestArgs(args: string[], spec: GuestToolSpec): GuestArgs |
     values[name] = value;
   }
   const root = typeof values['--root'] === 'string' ? values['--root'] : '/';
-  if (!root.startsWith('/')) return usage(spec, `--root must be an absolute path, got '${root}'`);
+  if (!isAbsolute(root)) return usage(spec, `--root must be an absolute path, got '${root}'`);
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
   try {
     if (typeof values['--timeout'] === 'string') timeoutSeconds = parseSeconds(values['--timeout'], '--timeout');

@@ -1,26 +1,26 @@
 import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
 import { GuestFiles } from '../guest/files';
-import { LINUX_ACTIONS } from '../guest/linux/actions';
+import { LINUX_SYSTEM } from '../guest/linux/system';
 import { guestContext, runGuestActions, type RunReport } from '../guest/run';
 import { hostPath } from '../guest/files';
-import { LOG_FILE } from '../guest/log';
 import { readPending, runStoredScript, writePending } from '../guest/linux/scripts';
-import { loadState, saveState, STATE_FILE } from '../guest/state';
+import { loadState, saveState } from '../guest/state';
+import type { GuestSystem } from '../guest/system';
+import { WINDOWS_SYSTEM } from '../guest/windows/system';
 import { installTool, uninstallTool } from '../install/tool';
 import { openMetadataSession } from '../client/session';
 import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
 import { reportFailure, writeErr } from './client-cli';
-import { prepareImage, prepareImageForImgadm } from '../image/prepare-image';
 import { ToolLog } from '../guest/log';
 import { MetadataUnavailableError, type MetadataView } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, type ToolMain } from './run';
 
-/** The actions of this platform, in boot order. */
-export function platformActions(): GuestAction[] {
-  return LINUX_ACTIONS;
+/** The guest system this executable runs on: its actions in boot order, its paths, its image preparation. */
+export function guestSystem(): GuestSystem {
+  return platform.name === 'windows' ? WINDOWS_SYSTEM : LINUX_SYSTEM;
 }
 
 function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
@@ -37,7 +37,7 @@ function noMetadata(tool: string): MetadataView {
 }
 
 function settingsOf(args: GuestArgs) {
-  return { ...args, budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
+  return { ...args, system: guestSystem(), budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
 }
 
 /** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
@@ -68,7 +68,7 @@ export function actionTool(action: GuestAction): ToolMain {
 }
 
 const boot: ToolMain = async (args) => {
-  const actions = platformActions();
+  const { actions } = guestSystem();
   const parsed = parseGuestArgs(args, {
     name: 'boot',
     summary: `Apply the metadata at boot: ${actions.map((a) => a.name).join(', ')}, in this order, over one metadata session.`,
@@ -97,42 +97,41 @@ const status: ToolMain = async (args) => {
     code = EXIT.ERROR;
   }
   const files = new GuestFiles({ root: parsed.root, dryRun: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
-  const state = await loadState(files);
+  const { stateFile } = guestSystem();
+  const state = await loadState(files, stateFile);
   const records = Object.entries(state.actions);
-  out.push(`state: ${STATE_FILE}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
+  out.push(`state: ${stateFile}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
   for (const [name, r] of records) out.push(`  ${name.padEnd(26)} ${r.result.padEnd(8)} ${r.at}  ${r.detail}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return code;
 };
 
 /**
- * `prepare-image`: not a boot step. It logs to stderr only: its log file is among what it removes.
- * With --imgadm it reports its state through a metadata session, then powers off.
+ * `prepare-image`: not a boot step, and each system's own. It logs to stderr only: its log file is
+ * among what it removes. With --imgadm it reports its state through a metadata session, then
+ * powers off.
  */
 const prepareImageTool: ToolMain = async (args) => {
+  const preparation = guestSystem().imagePreparation;
   const parsed = parseGuestArgs(args, {
     name: 'prepare-image',
-    summary: 'Remove from this guest what must not travel into an image (logs, keys, leases, machine-id, our own state).',
-    options: {
-      '--strict': { help: 'fail (exit 1) on warnings, and then clean nothing' },
-      '--imgadm': { help: "imgadm create's contract: report prepare-image:state through the metadata service, then power off" },
-    },
-    exitCodes: '1 warnings with --strict',
+    summary: preparation.summary,
+    options: { ...preparation.options, '--imgadm': { help: "imgadm create's contract: report prepare-image:state through the metadata service, then power off" } },
+    exitCodes: preparation.exitCodes,
   });
   if (typeof parsed === 'number') return parsed;
   const settings = settingsOf(parsed);
   const log = new ToolLog(null, 'prepare-image');
   const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log, print: settings.print });
   const ctx = guestContext(settings, log, files, noMetadata('prepare-image'));
-  const options = { strict: parsed.options['--strict'] === true };
-  if (parsed.options['--imgadm'] !== true) return prepareImage(ctx, options);
+  if (parsed.options['--imgadm'] !== true) return preparation.run(ctx, parsed.options, null);
   let session;
   try {
     session = await openMetadataSession({ budgetSeconds: parsed.timeoutSeconds, deadline: parsed.deadline, log: (line) => log.info(line) });
   } catch (err) {
     return reportFailure(err, 'ERROR: could not initialise protocol: ');
   }
-  return prepareImageForImgadm(ctx, options, session);
+  return preparation.run(ctx, parsed.options, session);
 };
 
 /**
@@ -144,7 +143,7 @@ const bootScripts: ToolMain = async (args) => {
   const parsed = parseGuestArgs(args, { name: 'boot-scripts', summary: 'Run the operator- and user-script that `sdc-guest boot --scripts-later` staged.', options: {} });
   if (typeof parsed === 'number') return parsed;
   const settings = settingsOf(parsed);
-  const baseLog = new ToolLog(parsed.dryRun ? null : hostPath(parsed.root, LOG_FILE), 'boot-scripts');
+  const baseLog = new ToolLog(parsed.dryRun ? null : hostPath(parsed.root, settings.system.logFile), 'boot-scripts');
   const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log: baseLog, print: settings.print });
   const pending = await readPending(guestContext(settings, baseLog, files, noMetadata('boot-scripts')));
   const outcomes: RunReport['outcomes'] = [];
@@ -157,23 +156,30 @@ const bootScripts: ToolMain = async (args) => {
     (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
     outcomes.push({ action: script.action, outcome });
     if (!parsed.dryRun) {
-      const state = await loadState(files);
+      const state = await loadState(files, settings.system.stateFile);
       state.actions[script.action] = { at: new Date().toISOString(), ...outcome };
-      await saveState(files, state);
+      await saveState(files, state, settings.system.stateFile);
     }
   }
   return finish(parsed, 'boot-scripts', outcomes);
 };
 
-const GUEST_TOOLS: Record<string, ToolMain> = { boot, 'boot-scripts': bootScripts, status, 'prepare-image': prepareImageTool, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
+/** The tools of every system; Linux also stages its scripts for a later unit, and installs itself. */
+const GUEST_TOOLS: Record<string, ToolMain> = { boot, status, 'prepare-image': prepareImageTool };
+const LINUX_TOOLS: Record<string, ToolMain> = { 'boot-scripts': bootScripts, install: installTool(() => guestToolNames()), uninstall: uninstallTool };
+
+function systemTools(): Record<string, ToolMain> {
+  return guestSystem().name === 'linux' ? { ...GUEST_TOOLS, ...LINUX_TOOLS } : GUEST_TOOLS;
+}
 
 /** `boot`, `status`, `install`, `uninstall`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {
-  if (Object.prototype.hasOwnProperty.call(GUEST_TOOLS, name)) return GUEST_TOOLS[name];
-  const action = platformActions().find((a) => a.name === name);
+  const tools = systemTools();
+  if (Object.prototype.hasOwnProperty.call(tools, name)) return tools[name];
+  const action = guestSystem().actions.find((a) => a.name === name);
   return action ? actionTool(action) : null;
 }
 
 export function guestToolNames(): string[] {
-  return [...Object.keys(GUEST_TOOLS), ...platformActions().map((a) => a.name)];
+  return [...Object.keys(systemTools()), ...guestSystem().actions.map((a) => a.name)];
 }

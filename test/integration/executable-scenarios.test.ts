@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetadataHost } from '../support/metadata-host';
 import { assertFreshBuild, linuxExecutableCommand, repoRoot } from '../support/run-tool';
@@ -48,6 +49,69 @@ windows('mdata-put.exe, mdata-get.exe, mdata-list.exe and mdata-delete.exe again
   } finally {
     await wine.stop();
     await host.close();
+  }
+});
+
+const PASSWORD = 'wine-%^&!"\'-é';
+
+windows('sdc-guest.exe status, boot --dry-run and get-user-data over COM2; mdata-get.exe alone in an empty folder', async () => {
+  if (process.env.SKIP_WINE === '1') return skipTest('SKIP_WINE=1');
+  const dir = mkdtempSync(join(tmpdir(), 'wine-guest-'));
+  writeFileSync(join(dir, 'metadata.json'), JSON.stringify({
+    customer_metadata: { 'user-script': 'Write-Output "hello from the user-script"\r\n', 'user-data': 'some data', hostname: 'wineguest' },
+    internal_metadata: { administrator_pw: PASSWORD },
+  }));
+  writeFileSync(join(dir, 'vm.json'), JSON.stringify({ uuid: '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', hostname: 'wineguest', nics: [{ mac: '90:b8:d0:c0:ff:ee', ips: ['10.0.0.5/24'], primary: true }] }));
+  const host = await new MetadataHost(join(dir, 'metadata.json'), join(dir, 'vm.json')).start(true);
+  const wine = new WinePrefix();
+  try {
+    await wine.start();
+    wine.mapCom2(realpathSync(host.device));
+    rmSync(join(wine.prefix, 'drive_c', 'smartdc'), { recursive: true, force: true });
+    const status = await wine.run(exe('sdc-guest'), ['status']);
+    assert.is(status.code, 0, status.stderr);
+    assert.is(status.stdout, 'platform: windows\ntransport: serial COM2\nprotocol: V2\ninstance: 7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\nstate: C:\\smartdc\\state\\state.json (no run recorded)\n');
+
+    // Wine's powershell.exe is a stub that prints nothing: the queries fail, and say so; the
+    // changes that need no reading of the system are planned.
+    const boot = await wine.run(exe('sdc-guest'), ['boot', '--dry-run', '--timeout', '20']);
+    assert.is(boot.code, 2, boot.stderr);
+    const plan = boot.stdout.replace(/\r/g, '');
+    const ps = 'would run: powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File';
+    assert.match(plan, 'would write C:\\smartdc\\scripts\\set-administrator-password.ps1\n--- /dev/null\n');
+    assert.match(plan, "+$admin = Get-LocalUser | Where-Object { $_.SID.Value -match '^S-1-5-21-.+-500$' }\n");
+    assert.match(plan, `${ps} 'C:\\smartdc\\scripts\\set-administrator-password.ps1' (with input)\n`);
+    assert.match(plan, 'would write C:\\smartdc\\user-data (9 bytes, content not shown)\n');
+    assert.match(plan, 'would write C:\\smartdc\\user-script.ps1 (');
+    assert.match(plan, `${ps} 'C:\\smartdc\\user-script.ps1'\n`);
+    for (const action of ['configure-network', 'set-hostname', 'format-secondary-disk']) {
+      assert.match(boot.stderr, `sdc-guest ${action}: error: failed: `, action);
+    }
+    assert.match(boot.stderr, 'powershell.exe printed no JSON (nothing)');
+    assert.match(boot.stderr, /sdc-guest boot: 3 ok, 3 failed \(configure-network, set-hostname, format-secondary-disk\), 1 skipped\n$/);
+    assert.not.ok((boot.stdout + boot.stderr).includes('%^&!'), 'the password is nowhere');
+    assert.not.ok(existsSync(join(wine.prefix, 'drive_c', 'smartdc')), 'a dry run writes nothing');
+
+    // A real run writes through the one atomic writer (Windows flushes only through a writable handle).
+    const data = await wine.run(exe('sdc-guest'), ['get-user-data']);
+    assert.is(data.code, 0, data.stderr);
+    const smartdc = join(wine.prefix, 'drive_c', 'smartdc');
+    assert.is(readFileSync(join(smartdc, 'user-data'), 'utf8'), 'some data');
+    assert.is(JSON.parse(readFileSync(join(smartdc, 'state', 'state.json'), 'utf8')).actions['get-user-data'].result, 'ok');
+    assert.match(readFileSync(join(smartdc, 'logs', 'sdc-guest.log'), 'utf8'), 'get-user-data: ok: C:\\smartdc\\user-data written (9 bytes)');
+    rmSync(smartdc, { recursive: true, force: true });
+
+    // The executable alone, under its own name, in a folder of its own.
+    const alone = mkdtempSync(join(tmpdir(), 'wine-alone-'));
+    copyFileSync(exe('mdata-get'), join(alone, 'mdata-get.exe'));
+    const get = await wine.run(join(alone, 'mdata-get.exe'), ['sdc:uuid']);
+    assert.is(get.stderr, '');
+    assert.is(get.stdout, '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f\n');
+    rmSync(alone, { recursive: true, force: true });
+  } finally {
+    await wine.stop();
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { WINDOWS_FILES } from '../../build/layout';
 import { ROOT, TempDirs, archive, fakeDist, runPacker, sha256, tool, type PackerRun } from '../support/packer';
 import { skipTest } from '../support/skip';
 
@@ -15,6 +16,7 @@ const SOURCES: Record<string, string> = { README: join(ROOT, 'build', 'archive-R
 for (const name of ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server', 'sdc-guest']) {
   SOURCES[`linux/man/man8/${name}.8`] = join(ROOT, 'docs', 'man', `${name}.8`);
 }
+for (const path of WINDOWS_FILES) SOURCES[path] = join(ROOT, path);
 
 test.before(() => {
   dist = fakeDist(temp);
@@ -23,7 +25,7 @@ test.before(() => {
   SOURCES['linux/sdc-guest'] = join(dist, 'linux-x64', 'sdc-guest');
   SOURCES['windows/bin/mdata-get.exe'] = join(dist, 'win-x64', 'mdata-get.exe');
 });
-const WINDOWS_NAMES = ['mdata-get.exe', 'mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe'];
+const WINDOWS_NAMES = ['mdata-get.exe', 'mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe', 'sdc-guest.exe'];
 
 function assertSameFiles(extracted: string): void {
   for (const [path, source] of Object.entries(SOURCES)) {
@@ -67,6 +69,8 @@ test('ISO: volume id, Joliet names, Rock Ridge modes and links, one copy of each
   assert.match(line('/README'), /^-rw-r--r--\s+\d+\s+0\s+0\s/);
   assert.match(line('/windows/bin/mdata-put.exe'), /^-rwxr-xr-x /);
   assert.match(line('/windows/drivers'), /^drwxr-xr-x /);
+  assert.match(line('/windows/install.ps1'), /^-rw-r--r-- /);
+  assert.match(joliet, / Autounattend\.xml $/m, 'Windows sees the answer files by their own names');
   for (const name of ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server']) {
     assert.match(line(`/linux/${name}`), /^lrwxrwxrwx .* -> 'sdc-guest'$/);
   }

@@ -7,6 +7,7 @@ import type { RenderedFile } from '../../lib/network/renderers/files';
 import * as resolvConf from '../../lib/network/renderers/resolv-conf';
 import { buildRoutes } from '../../lib/network/sdc';
 import { RENDERERS, STACKS, type RendererName } from '../../lib/network/stacks';
+import { windowsMac, type WindowsAdapter } from '../../lib/network/windows';
 
 /** The network fixture set (test/fixtures/network/cases.json) as metadata strings, links and plans. */
 
@@ -48,4 +49,22 @@ export type OutputName = (typeof OUTPUTS)[number];
 
 export function renderOutput(name: OutputName, plan: NetworkPlan): RenderedFile[] {
   return name === 'resolv-conf' ? resolvConf.render(plan.dns) : STACKS[name as RendererName].render(plan);
+}
+
+/** A case's interfaces as Windows reports fresh adapters: DHCP, router discovery, MTU 1500, nothing set by hand. */
+export function freshAdapters(c: NetworkCase): WindowsAdapter[] {
+  return c.links.map((l, i) => ({
+    mac: windowsMac(l.mac),
+    index: 11 + i,
+    name: l.physical ? `Ethernet ${i + 1}` : `vEthernet (${l.name})`,
+    hardware: l.physical,
+    dhcp4: true,
+    routerDiscovery: true,
+    mtu4: 1500,
+    mtu6: 1500,
+    addresses: [],
+    routes: [],
+    dns: ['10.0.2.3', 'fec0:0:0:ffff::1%1', 'fec0:0:0:ffff::2%1'],
+    suffix: '',
+  }));
 }

@@ -1,5 +1,6 @@
 import { skipped, type GuestAction } from '../action';
-import { runOrStageScript, SCRIPTS_LATER_OPTION, secondsOption, unstage } from './scripts';
+import { secondsOption } from '../scripts';
+import { runOrStageScript, SCRIPTS_LATER_OPTION, unstage } from './scripts';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -9,7 +10,6 @@ export const runOperatorScript: GuestAction = {
   summary: 'Run sdc:operator-script on every boot, before the user-script.',
   keys: ['sdc:operator-script'],
   once: false,
-  runsScripts: true,
   leftToCloudInit: true,
   options: { ...SCRIPTS_LATER_OPTION, '--operator-script-timeout': { value: 'SECONDS', help: `time limit for the operator-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
   async run(ctx, options) {

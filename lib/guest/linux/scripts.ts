@@ -1,5 +1,6 @@
 import type { ActionOption, ActionOptions, ActionOutcome } from '../action';
 import type { GuestContext } from '../context';
+import { logScriptLine, scriptOutcome } from '../scripts';
 
 /** Scripts live here, in a folder only root can enter: never a fixed name in a shared /tmp. */
 export const SCRIPT_DIR = '/var/lib/sdc-guest/scripts';
@@ -69,12 +70,8 @@ export async function runStoredScript(ctx: GuestContext, name: string, timeoutSe
   const file = ctx.files.hostPath(`${SCRIPT_DIR}/${name}`);
   const script = (await ctx.files.readText(`${SCRIPT_DIR}/${name}`)) ?? '';
   const [command, args] = script.startsWith('#!') ? [file, []] : ['/bin/sh', [file]];
-  const r = await ctx.commands.run(command, args, { live: true, timeoutMs: timeoutSeconds * 1000, onOutput: (line) => ctx.log.info(`| ${line}`) });
-  if (r.skipped) return { result: 'skipped', detail: `${name} not run: the root is not the running system` };
-  if (ctx.dryRun) return { result: 'ok', detail: `${name} would run` };
-  if (r.timedOut) return { result: 'failed', detail: `${name} killed after ${timeoutSeconds} s (time limit)` };
-  if (r.code !== 0) return { result: 'failed', detail: `${name} exited ${r.code}` };
-  return { result: 'ok', detail: `${name} exited 0` };
+  const r = await ctx.commands.run(command, args, { live: true, timeoutMs: timeoutSeconds * 1000, onOutput: logScriptLine(ctx) });
+  return scriptOutcome(ctx, name, r, timeoutSeconds);
 }
 
 /** How long a script waits for a default route before it runs, at most. */
@@ -97,12 +94,4 @@ async function waitForNetwork(ctx: GuestContext): Promise<void> {
     if (first) ctx.log.info(`waiting up to ${Math.round((until - started) / 1000)} s for a default route`);
     await sleep(500);
   }
-}
-
-/** A `--name SECONDS` option's value, or the default. */
-export function secondsOption(value: string | true | undefined, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value === true || !Number.isFinite(n) || n <= 0) throw new Error(`${option} must be a number of seconds above 0`);
-  return n;
 }

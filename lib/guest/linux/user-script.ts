@@ -1,5 +1,6 @@
 import { skipped, type GuestAction } from '../action';
-import { runOrStageScript, SCRIPTS_LATER_OPTION, secondsOption, unstage } from './scripts';
+import { secondsOption } from '../scripts';
+import { runOrStageScript, SCRIPTS_LATER_OPTION, unstage } from './scripts';
 
 const DEFAULT_TIMEOUT_SECONDS = 1800;
 
@@ -12,7 +13,6 @@ export const runUserScript: GuestAction = {
   summary: 'Run user-script once per instance (every boot with run_userscript_flag=true).',
   keys: ['user-script', 'run_userscript_flag'],
   once: (metadata) => (metadata.get('run_userscript_flag') ?? '').trim().toLowerCase() !== 'true',
-  runsScripts: true,
   leftToCloudInit: true,
   options: { ...SCRIPTS_LATER_OPTION, '--user-script-timeout': { value: 'SECONDS', help: `time limit for the user-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
   async run(ctx, options) {
