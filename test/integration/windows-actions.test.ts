@@ -136,7 +136,7 @@ test('run-user-script: a multi-line script with quotes, kept byte for byte (UTF-
   guest.onScript('echo "line one"; echo "ünïcödé €"; exit 3');
   const { outcome } = await run(guest, [runUserScriptWindows], 'single');
   assert.equal(outcome('run-user-script'), { result: 'failed', detail: 'user-script exited 3' });
-  assert.equal(guest.calls(), [`${PS} -File /C/smartdc/user-script.ps1`]);
+  assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: default route>`, `${PS} -File /C/smartdc/user-script.ps1`]);
   const file = guest.read('C:\\smartdc\\user-script.ps1') as Buffer;
   assert.ok(file.equals(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(USER_SCRIPT, 'utf8')])), 'BOM, then the script exactly');
   assert.equal(guest.scriptsRun(), [`\ufeff${USER_SCRIPT}`]);
@@ -356,7 +356,9 @@ test('run-operator-script: any other operator-script runs before the user-script
   const guest = windowsGuest();
   const { outcome } = await run(guest, [runOperatorScriptWindows, runUserScriptWindows], 'boot');
   assert.is(outcome('run-operator-script')?.detail, 'operator-script exited 0');
-  assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: default route>`, `${PS} -File /C/smartdc/operator-script.ps1`, `${PS} -File /C/smartdc/user-script.ps1`]);
+  // Each script first waits for a default route (at once, here).
+  const route = `${PS} -EncodedCommand <query: default route>`;
+  assert.equal(guest.calls(), [route, `${PS} -File /C/smartdc/operator-script.ps1`, route, `${PS} -File /C/smartdc/user-script.ps1`]);
   await setKeys({ 'operator-script': null, 'user-script': null, 'prepare-image:state': null, 'prepare-image:error': null });
 });
 
