@@ -3,10 +3,10 @@
 // packages), what it needs from each library (requirements.json), the licences, and a link to
 // dist/linux-x64/sdc-guest so that the tree runs as it is. Checked against build/layout.ts.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
-import { LOADER, REQUIREMENTS, resolveInRoot, unmetNeed, type Requirements } from '../lib/install/runtime';
+import { describeUnmet, LOADER, REQUIREMENTS, resolveInRoot, unmetNeed, type Requirements } from '../lib/install/runtime';
 import { root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     return lib ? { path: `runtime/${soname}`, defs: lib.elf.versionDefs } : null;
   };
   const unmet = unmetNeed(mergedNeeds([exe, ...addons, ...libraries.map((l) => l.elf)]), find);
-  if (unmet) throw new Error(`the private runtime cannot run the executable: ${unmet}`);
+  if (unmet) throw new Error(`the private runtime cannot run the executable: ${describeUnmet(unmet)}`);
 
   const temp = `${out}.${process.pid}.tmp`;
   rmSync(temp, { recursive: true, force: true });
@@ -143,7 +143,10 @@ async function main(): Promise<void> {
     const runtime = join(temp, 'runtime');
     mkdirSync(join(runtime, 'licenses'), { recursive: true });
     copyFileSync(join(root, LAUNCHER), join(temp, 'sdc-guest'));
-    for (const lib of libraries) copyFileSync(lib.file, join(runtime, lib.soname));
+    for (const lib of libraries) {
+      copyFileSync(lib.file, join(runtime, lib.soname));
+      chmodSync(join(runtime, lib.soname), lib.soname === LOADER ? 0o755 : 0o644);
+    }
     writeFileSync(join(runtime, REQUIREMENTS), `${JSON.stringify(requirements, null, 2)}\n`);
     await writeLicenses(join(runtime, 'licenses'), libraries);
     const made = listFiles(runtime);

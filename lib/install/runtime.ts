@@ -105,21 +105,28 @@ export interface FoundLibrary {
   defs: string[];
 }
 
-/**
- * The first need that `find` cannot meet, as one line, or null when every library is found and
- * defines every version asked of it.
- */
-export function unmetNeed(needs: Record<string, string[]>, find: (soname: string) => FoundLibrary | null): string | null {
+/** A library that is missing (`lib` null) or lacks symbol versions. */
+export interface UnmetNeed {
+  soname: string;
+  lib: FoundLibrary | null;
+  missing: string[];
+}
+
+/** The first need that `find` cannot meet, or null when every library is found and defines every version asked of it. */
+export function unmetNeed(needs: Record<string, string[]>, find: (soname: string) => FoundLibrary | null): UnmetNeed | null {
   for (const soname of Object.keys(needs).sort()) {
     const lib = find(soname);
-    if (!lib) return `no ${soname}`;
-    const missing = needs[soname].filter((v) => !lib.defs.includes(v));
-    if (missing.length > 0) {
-      const glibc = highest(lib.defs, 'GLIBC_');
-      return `${lib.path}${glibc ? ` (glibc ${glibc})` : ''} lacks ${missing.join(', ')}`;
-    }
+    const missing = lib ? needs[soname].filter((v) => !lib.defs.includes(v)) : needs[soname];
+    if (!lib || missing.length > 0) return { soname, lib, missing };
   }
   return null;
+}
+
+/** `no libstdc++.so.6`, or `/lib64/libc.so.6 (glibc 2.17) lacks GLIBC_2.25, GLIBC_2.28`. */
+export function describeUnmet({ soname, lib, missing }: UnmetNeed): string {
+  if (!lib) return `no ${soname}`;
+  const glibc = highest(lib.defs, 'GLIBC_');
+  return `${lib.path}${glibc ? ` (glibc ${glibc})` : ''} lacks ${missing.join(', ')}`;
 }
 
 /** A library by soname in the guest's library folders: the first x86-64 ELF file of that name. */
@@ -148,8 +155,8 @@ export function chooseRuntime(root: string, requirements: Requirements): Runtime
     const what = existsSync(resolveInRoot(root, MUSL_LOADER)) ? 'a musl C library' : 'no glibc';
     return { mode: 'private', reason: `the guest has ${what} (no ${requirements.interpreter}): the private glibc runtime` };
   }
-  const problem = unmetNeed(requirements.needs, (soname) => guestLibrary(root, soname));
-  if (problem) return { mode: 'private', reason: `the guest's ${problem}: the private glibc runtime` };
+  const unmet = unmetNeed(requirements.needs, (soname) => guestLibrary(root, soname));
+  if (unmet) return { mode: 'private', reason: `the guest${unmet.lib ? "'s" : ' has'} ${describeUnmet(unmet)}: the private glibc runtime` };
   const libc = guestLibrary(root, 'libc.so.6');
   const version = libc && highest(libc.defs, 'GLIBC_');
   return { mode: 'direct', reason: `the guest's libraries${version ? ` (glibc ${version})` : ''} run the executable directly` };
@@ -218,8 +225,10 @@ export interface InstallOptions {
  */
 export async function installLinuxExecutable(root: string, shipped: ShippedLinuxTools, choice: RuntimeChoice, options: InstallOptions = {}): Promise<void> {
   const log = options.log ?? (() => undefined);
-  const bin = resolveInRoot(root, INSTALLED_EXECUTABLE);
-  const home = resolveInRoot(root, PRIVATE_RUNTIME_HOME);
+  // The folders resolve inside the root; the names themselves are replaced, never followed.
+  const inRoot = (path: string) => join(resolveInRoot(root, posix.dirname(path)), posix.basename(path));
+  const bin = inRoot(INSTALLED_EXECUTABLE);
+  const home = inRoot(PRIVATE_RUNTIME_HOME);
   log(`${INSTALLED_EXECUTABLE}: ${choice.mode === 'direct' ? 'the executable' : `a link to the launcher in ${PRIVATE_RUNTIME_HOME}`} (${choice.reason})`);
   if (options.dryRun) return;
   await mkdir(dirname(bin), { recursive: true, mode: 0o755 });

@@ -1,0 +1,82 @@
+// The Linux tools in a guest with no C library at all: a chroot with only Debian's static busybox
+// and what the installer laid out (the launcher and the private glibc runtime). The protocol
+// scenarios run there over a unix socket and over a pty bridged to an mdata-server outside.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite, test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readElfDynamic } from '../../lib/install/elf';
+import { ChrootGuest, chrootUnavailable } from '../support/chroot-guest';
+import { runTool } from '../support/run-tool';
+import { scenarioSuite } from '../support/scenarios';
+import { skipTest } from '../support/skip';
+
+const unavailable = chrootUnavailable();
+if (unavailable) {
+  test('the tools in a chroot without a C library', () => skipTest(unavailable));
+  test.run();
+} else {
+  let guest: ChrootGuest | undefined;
+  const started = (): ChrootGuest => {
+    if (!guest) throw new Error('the chroot guest did not start');
+    return guest;
+  };
+
+  const setup = suite('a chroot without a C library: what the installer laid out');
+  setup.before(async () => {
+    guest = await new ChrootGuest().start();
+    // The metadata hosts' sockets and pty links land where the guest sees them at the same path.
+    process.env.TMPDIR = guest.share;
+  });
+
+  setup('the installer chose the private runtime, as the guest has no glibc', () => {
+    assert.is(started().choice?.mode, 'private');
+    assert.match(started().choice!.reason, /no glibc \(no \/lib64\/ld-linux-x86-64\.so\.2\)/);
+  });
+
+  setup('no C library in the chroot but the private runtime; busybox is static', () => {
+    const dir = started().dir;
+    const walk = (rel: string): string[] => readdirSync(join(dir, rel)).flatMap((name) => {
+      const path = join(rel, name);
+      const st = statSync(join(dir, path), { throwIfNoEntry: false });
+      return st?.isDirectory() ? walk(path) : st?.isFile() ? [path] : [];
+    });
+    const files = walk('');
+    const isRuntime = (path: string) => /^usr\/lib\/sdc-guest\/runtime(-[0-9a-f]{16})?\//.test(path);
+    const libraries = files.filter((f) => /(^|\/)(ld-linux|ld-musl|libc\.so|libc\.musl)/.test(f));
+    assert.ok(libraries.length > 0 && libraries.every(isRuntime), `C libraries outside the private runtime: ${libraries.filter((f) => !isRuntime(f))}`);
+    const dynamic = files.filter((f) => {
+      try {
+        const elf = readElfDynamic(join(dir, f));
+        return elf.interpreter !== null || elf.needed.length > 0;
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(dynamic.every(isRuntime), `dynamically linked outside the runtime: ${dynamic.filter((f) => !isRuntime(f))}`);
+    const busybox = readElfDynamic(join(dir, 'bin', 'busybox'));
+    assert.equal([busybox.interpreter, busybox.needed], [null, []]);
+    assert.ok(files.includes('usr/lib/sdc-guest/sdc-guest'), `files: ${files.join(' ')}`);
+  });
+
+  setup('the executable alone cannot start there: the guest has no loader for it', async () => {
+    const { file, args } = started().inside('/usr/lib/sdc-guest/runtime/sdc-guest');
+    const r = await runTool(() => ({ file, args }), 'sdc-guest', ['--version']);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /No such file or directory/);
+    const launched = await runTool(started().command, 'sdc-guest', ['--version']);
+    assert.is(launched.code, 0, launched.stderr);
+    assert.match(launched.stdout.toString(), /^sdc-guest \d+\.\d+\.\d+ \([0-9a-f]+\)\n$/);
+  });
+  setup.run();
+
+  const inGuest = (tool: string) => started().command(tool);
+  scenarioSuite('a chroot without a C library, over a unix socket', inGuest, false);
+  scenarioSuite('a chroot without a C library, over a pty', inGuest, true);
+
+  const teardown = suite('a chroot without a C library: teardown');
+  teardown.after(async () => {
+    await guest?.close();
+  });
+  teardown.run();
+}
