@@ -52,10 +52,10 @@ export class ChrootGuest {
   /** Runs a tool as `/usr/sbin/<tool>` inside the guest. */
   readonly command: ToolCommand = (tool) => this.inside(`/usr/sbin/${tool}`);
 
-  /** `nsenter` + `chroot` arguments that run `path` inside the guest. */
-  inside(path: string): { file: string; args: string[] } {
+  /** `nsenter` + `chroot` arguments that run `path` inside the guest (or, for comparison, in another root). */
+  inside(path: string, root = this.dir): { file: string; args: string[] } {
     if (!this.holder?.pid) throw new Error('the chroot guest is not started');
-    return { file: 'nsenter', args: ['--target', String(this.holder.pid), '--mount', '--', 'chroot', this.dir, path] };
+    return { file: 'nsenter', args: ['--target', String(this.holder.pid), '--mount', '--', 'chroot', root, path] };
   }
 
   async close(): Promise<void> {
