@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { publishFolder, replaceFileFrom } from '../lib/fs/atomic-write';
 import { hashFile, root } from './common';
 
 export interface DebianPackage {
@@ -64,30 +65,20 @@ async function fetchAndExtract(fields: Record<string, string>, log: (line: strin
   mkdirSync(CACHE, { recursive: true });
   if (!existsSync(deb) || (await hashFile(deb)) !== fields.SHA256) {
     log(`apt-get download ${name}=${version}`);
-    const temp = mkdtempSync(join(CACHE, '.download-'));
+    const download = mkdtempSync(join(CACHE, '.download-'));
     try {
-      run('apt-get', ['download', '-q', `${name}:amd64=${version}`], temp);
-      const files = readdirSync(temp).filter((f) => f.endsWith('.deb'));
+      run('apt-get', ['download', '-q', `${name}:amd64=${version}`], download);
+      const files = readdirSync(download).filter((f) => f.endsWith('.deb'));
       if (files.length !== 1) throw new Error(`apt-get download ${name} left ${files.length} .deb files`);
-      const got = await hashFile(join(temp, files[0]));
+      const got = await hashFile(join(download, files[0]));
       if (got !== fields.SHA256) throw new Error(`${files[0]}: sha256 ${got}, apt's index says ${fields.SHA256}`);
-      renameSync(join(temp, files[0]), deb);
+      await replaceFileFrom(deb, async (temp) => renameSync(join(download, files[0]), temp), { durable: false });
     } finally {
-      rmSync(temp, { recursive: true, force: true });
+      rmSync(download, { recursive: true, force: true });
     }
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!existsSync(dir)) {
-    const temp = `${dir}.${process.pid}.tmp`;
-    rmSync(temp, { recursive: true, force: true });
-    run('dpkg-deb', ['-x', deb, temp]);
-    try {
-      renameSync(temp, dir);
-    } catch (err) {
-      // Another build extracted it at the same time.
-      rmSync(temp, { recursive: true, force: true });
-      if (!existsSync(dir)) throw err;
-    }
-  }
+  // Another build may extract the same package at the same time: either folder is whole.
+  if (!existsSync(dir)) await publishFolder(dir, async (temp) => void run('dpkg-deb', ['-x', deb, temp]), { durable: false });
   return { name, version, source, dir };
 }

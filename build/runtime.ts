@@ -3,10 +3,12 @@
 // packages), what it needs from each library (requirements.json), the licences, and a link to
 // dist/linux-x64/sdc-guest so that the tree runs as it is. Checked against build/layout.ts.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
-import { describeUnmet, LOADER, REQUIREMENTS, resolveInRoot, unmetNeed, type Requirements } from '../lib/install/runtime';
+import { resolveInRoot } from '../lib/guest/files';
+import { describeUnmet, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
 import { root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
@@ -31,7 +33,7 @@ interface Library {
 }
 
 /** The loader and every library that the executable and the addons need, directly or through each other. */
-function closure(roots: ElfDynamic[], packages: DebianPackage[]): Library[] {
+async function closure(roots: ElfDynamic[], packages: DebianPackage[]): Promise<Library[]> {
   const found = new Map<string, Library>();
   const queue = [basename(roots[0].interpreter ?? LOADER), ...roots.flatMap((elf) => elf.needed)];
   while (queue.length > 0) {
@@ -40,7 +42,7 @@ function closure(roots: ElfDynamic[], packages: DebianPackage[]): Library[] {
     let lib: Library | undefined;
     for (const from of packages) {
       for (const dir of PACKAGE_LIB_DIRS) {
-        const file = resolveInRoot(from.dir, `${dir}/${soname}`);
+        const file = await resolveInRoot(from.dir, `/${dir}/${soname}`);
         if (!lib && existsSync(file)) lib = { soname, file, elf: readElfDynamic(file), from };
       }
     }
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
 
   const packages = await debianPackages(PACKAGES, log);
   log(`packages: ${packages.map((p) => `${p.name} ${p.version}`).join(', ')}`);
-  const libraries = closure([exe, ...addons], packages);
+  const libraries = await closure([exe, ...addons], packages);
   const sonames = libraries.map((l) => l.soname);
   if (sonames.join(' ') !== [...RUNTIME_LIBRARIES].sort().join(' ')) {
     throw new Error(`the executable and its addons need ${sonames.join(' ')}; build/layout.ts RUNTIME_LIBRARIES lists ${RUNTIME_LIBRARIES.join(' ')}`);
@@ -137,9 +139,8 @@ async function main(): Promise<void> {
   const unmet = unmetNeed(mergedNeeds([exe, ...addons, ...libraries.map((l) => l.elf)]), find);
   if (unmet) throw new Error(`the private runtime cannot run the executable: ${describeUnmet(unmet)}`);
 
-  const temp = `${out}.${process.pid}.tmp`;
-  rmSync(temp, { recursive: true, force: true });
-  try {
+  rmSync(out, { recursive: true, force: true });
+  await publishFolder(out, async (temp) => {
     const runtime = join(temp, 'runtime');
     mkdirSync(join(runtime, 'licenses'), { recursive: true });
     copyFileSync(join(root, LAUNCHER), join(temp, 'sdc-guest'));
@@ -159,11 +160,7 @@ async function main(): Promise<void> {
     // So that the tree runs from dist/ as it would from an archive.
     symlinkSync(join('..', '..', 'linux-x64', 'sdc-guest'), join(runtime, 'sdc-guest'));
     writeFileSync(join(temp, SOURCE_STAMP), `${sourceHash()}\n`);
-    rmSync(out, { recursive: true, force: true });
-    renameSync(temp, out);
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
+  }, { durable: false });
   const size = libraries.reduce((sum, l) => sum + lstatSync(join(out, 'runtime', l.soname)).size, 0);
   log(`${relative(root, out)}: launcher and ${libraries.length} libraries (${(size / 1e6).toFixed(1)} MB): ${sonames.join(' ')}`);
 }

@@ -8,11 +8,12 @@
  * meet those needs ("direct": the executable runs as it is) or not ("private": it starts through
  * the launcher and the private glibc); `installLinuxExecutable` lays out either way.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { replaceFile, replaceSymlink } from '../fs/atomic-write';
+import { publishFolder, replaceFile, replaceSymlink } from '../fs/atomic-write';
+import { resolveInRoot } from '../guest/files';
 import { ElfError, readElfDynamic, type ElfDynamic } from './elf';
 
 /** The private loader's name; the launcher starts `runtime/<LOADER>`. */
@@ -45,38 +46,6 @@ export interface ShippedLinuxTools {
 /** Where a guest's loader looks for libraries when its cache does not say otherwise. */
 const GUEST_LIBRARY_DIRS = ['/lib64', '/usr/lib64', '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib', '/usr/lib'];
 const MUSL_LOADER = '/lib/ld-musl-x86_64.so.1';
-const MAX_LINKS = 40;
-
-/**
- * The host path of `path` inside `root`, following symbolic links as the guest would see them:
- * an absolute link target starts again at `root`, never above it.
- */
-export function resolveInRoot(root: string, path: string): string {
-  const parts = path.split('/').filter((p) => p && p !== '.');
-  const done: string[] = [];
-  for (let links = 0; parts.length > 0; ) {
-    const part = parts.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, part);
-    let target: string | null = null;
-    try {
-      if (lstatSync(host).isSymbolicLink()) target = readlinkSync(host);
-    } catch {
-      // missing: the rest of the path is taken as it is
-    }
-    if (target === null) {
-      done.push(part);
-      continue;
-    }
-    if (++links > MAX_LINKS) throw new Error(`${path}: too many symbolic links under ${root}`);
-    if (target.startsWith('/')) done.length = 0;
-    parts.unshift(...target.split('/').filter((p) => p && p !== '.'));
-  }
-  return join(root, ...done);
-}
 
 function readElfOrNull(path: string): ElfDynamic | null {
   try {
@@ -129,13 +98,19 @@ export function describeUnmet({ soname, lib, missing }: UnmetNeed): string {
   return `${lib.path}${glibc ? ` (glibc ${glibc})` : ''} lacks ${missing.join(', ')}`;
 }
 
-/** A library by soname in the guest's library folders: the first x86-64 ELF file of that name. */
-function guestLibrary(root: string, soname: string): FoundLibrary | null {
-  for (const dir of GUEST_LIBRARY_DIRS) {
-    const elf = readElfOrNull(resolveInRoot(root, `${dir}/${soname}`));
-    if (elf) return { path: `${dir}/${soname}`, defs: elf.versionDefs };
+/** The guest's libraries by soname, as its loader would take them: the first x86-64 ELF file of that name. */
+async function guestLibraries(root: string, sonames: string[]): Promise<Map<string, FoundLibrary>> {
+  const found = new Map<string, FoundLibrary>();
+  for (const soname of sonames) {
+    for (const dir of GUEST_LIBRARY_DIRS) {
+      const elf = readElfOrNull(await resolveInRoot(root, `${dir}/${soname}`));
+      if (elf) {
+        found.set(soname, { path: `${dir}/${soname}`, defs: elf.versionDefs });
+        break;
+      }
+    }
   }
-  return null;
+  return found;
 }
 
 export function readRequirements(runtimeDir: string): Requirements {
@@ -150,14 +125,15 @@ export function readRequirements(runtimeDir: string): Requirements {
  * version the executable and its addons need; private otherwise (old glibc, musl, no C library,
  * no libstdc++). Reads the guest's files only; runs nothing.
  */
-export function chooseRuntime(root: string, requirements: Requirements): RuntimeChoice {
-  if (!readElfOrNull(resolveInRoot(root, requirements.interpreter))) {
-    const what = existsSync(resolveInRoot(root, MUSL_LOADER)) ? 'a musl C library' : 'no glibc';
+export async function chooseRuntime(root: string, requirements: Requirements): Promise<RuntimeChoice> {
+  if (!readElfOrNull(await resolveInRoot(root, requirements.interpreter))) {
+    const what = existsSync(await resolveInRoot(root, MUSL_LOADER)) ? 'a musl C library' : 'no glibc';
     return { mode: 'private', reason: `the guest has ${what} (no ${requirements.interpreter}): the private glibc runtime` };
   }
-  const unmet = unmetNeed(requirements.needs, (soname) => guestLibrary(root, soname));
+  const libraries = await guestLibraries(root, [...Object.keys(requirements.needs), 'libc.so.6']);
+  const unmet = unmetNeed(requirements.needs, (soname) => libraries.get(soname) ?? null);
   if (unmet) return { mode: 'private', reason: `the guest${unmet.lib ? "'s" : ' has'} ${describeUnmet(unmet)}: the private glibc runtime` };
-  const libc = guestLibrary(root, 'libc.so.6');
+  const libc = libraries.get('libc.so.6');
   const version = libc && highest(libc.defs, 'GLIBC_');
   return { mode: 'direct', reason: `the guest's libraries${version ? ` (glibc ${version})` : ''} run the executable directly` };
 }
@@ -197,15 +173,6 @@ async function copyFileDurably(source: string, dest: string, mode: number): Prom
   }, { mode });
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export interface InstallOptions {
   /** Say what would be done, change nothing. */
   dryRun?: boolean;
@@ -226,9 +193,8 @@ export interface InstallOptions {
 export async function installLinuxExecutable(root: string, shipped: ShippedLinuxTools, choice: RuntimeChoice, options: InstallOptions = {}): Promise<void> {
   const log = options.log ?? (() => undefined);
   // The folders resolve inside the root; the names themselves are replaced, never followed.
-  const inRoot = (path: string) => join(resolveInRoot(root, posix.dirname(path)), posix.basename(path));
-  const bin = inRoot(INSTALLED_EXECUTABLE);
-  const home = inRoot(PRIVATE_RUNTIME_HOME);
+  const bin = await resolveInRoot(root, INSTALLED_EXECUTABLE, false);
+  const home = await resolveInRoot(root, PRIVATE_RUNTIME_HOME, false);
   log(`${INSTALLED_EXECUTABLE}: ${choice.mode === 'direct' ? 'the executable' : `a link to the launcher in ${PRIVATE_RUNTIME_HOME}`} (${choice.reason})`);
   if (options.dryRun) return;
   await mkdir(dirname(bin), { recursive: true, mode: 0o755 });
@@ -244,18 +210,12 @@ export async function installLinuxExecutable(root: string, shipped: ShippedLinux
   const files = filesUnder(shipped.runtimeDir);
   const name = `runtime-${await contentId(shipped.runtimeDir, files)}`;
   if (!existsSync(join(home, name))) {
-    const temp = join(home, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
-    try {
+    await publishFolder(join(home, name), async (temp) => {
       for (const rel of files) {
         await mkdir(dirname(join(temp, rel)), { recursive: true, mode: 0o755 });
         await copyFileDurably(join(shipped.runtimeDir, rel), join(temp, rel), statSync(join(shipped.runtimeDir, rel)).mode & 0o777);
       }
-      await chmod(temp, 0o755);
-      await rename(temp, join(home, name));
-    } finally {
-      await rm(temp, { recursive: true, force: true });
-    }
-    await syncDir(home);
+    });
   }
   await copyFileDurably(shipped.launcher, join(home, 'sdc-guest'), 0o755);
   await replaceSymlink(join(home, 'runtime'), name);

@@ -1,13 +1,15 @@
 // The Linux tools in a guest with no C library at all: a chroot with only Debian's static busybox
 // and what the installer laid out (the launcher and the private glibc runtime). The protocol
-// scenarios run there over a unix socket and over a pty bridged to an mdata-server outside.
-import { readdirSync, statSync } from 'node:fs';
+// scenarios and `sdc-guest boot --dry-run` run there over a unix socket and over a pty bridged
+// to an mdata-server outside.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readElfDynamic } from '../../lib/install/elf';
 import { ChrootGuest, chrootUnavailable } from '../support/chroot-guest';
-import { runTool } from '../support/run-tool';
+import { MetadataHost } from '../support/metadata-host';
+import { linuxExecutableCommand, runTool, type ToolResult } from '../support/run-tool';
 import { scenarioSuite } from '../support/scenarios';
 import { skipTest } from '../support/skip';
 
@@ -73,6 +75,39 @@ if (unavailable) {
   const inGuest = (tool: string) => started().command(tool);
   scenarioSuite('a chroot without a C library, over a unix socket', inGuest, false);
   scenarioSuite('a chroot without a C library, over a pty', inGuest, true);
+
+  const boot = suite('a chroot without a C library: sdc-guest boot --dry-run');
+  const fixtures = join(__dirname, '..', 'fixtures');
+  let host: MetadataHost | undefined;
+  const dryRuns: Record<string, ToolResult> = {};
+  boot.before(async () => {
+    host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);
+    for (const pty of [false, true]) dryRuns[pty ? 'pty' : 'socket'] = await runTool(started().command, 'sdc-guest', ['boot', '--dry-run'], { env: host.env(pty), killAfterMs: 120_000 });
+  });
+  boot.after(async () => {
+    await host?.close();
+  });
+
+  for (const how of ['socket', 'pty']) {
+    boot(`over a ${how}: the plan from the metadata, every action reported, nothing written`, () => {
+      const r = dryRuns[how];
+      assert.ok(r.code === 0 || r.code === 2, `exit ${r.code}: ${r.stderr}`);
+      assert.match(r.stderr, /^sdc-guest boot: \d+ ok, \d+ failed.*, \d+ skipped$/m);
+      assert.match(r.stderr, /^sdc-guest set-hostid: ok: hostid 7b7b0c3e$/m, 'sdc:uuid came over the transport');
+      const plan = r.stdout.toString();
+      assert.match(plan, /^\+\+\+ \/etc\/hostname\n@@ -0,0 \+1,1 @@\n\+scenario$/m);
+      assert.match(plan, /^\+ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host$/m);
+      for (const path of ['etc/hostname', 'etc/hostid', 'root/.ssh']) assert.not.ok(existsSync(join(started().dir, path)), `${path} written in a dry run`);
+    });
+  }
+
+  boot('the same plan as the direct executable outside, given the chroot as --root', async () => {
+    const outside = await runTool(linuxExecutableCommand, 'sdc-guest', ['boot', '--dry-run', '--root', started().dir], { env: host!.env(false), killAfterMs: 120_000 });
+    assert.ok(outside.stdout.length > 0, outside.stderr);
+    assert.is(dryRuns.socket.stdout.toString(), outside.stdout.toString());
+    assert.is(dryRuns.pty.stdout.toString(), outside.stdout.toString());
+  });
+  boot.run();
 
   const teardown = suite('a chroot without a C library: teardown');
   teardown.after(async () => {

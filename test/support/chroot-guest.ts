@@ -41,7 +41,7 @@ export class ChrootGuest {
     symlinkSync('busybox', join(this.dir, 'bin', 'sh'));
 
     const shipped = builtShippedTools();
-    this.choice = chooseRuntime(this.dir, readRequirements(shipped.runtimeDir));
+    this.choice = await chooseRuntime(this.dir, readRequirements(shipped.runtimeDir));
     await installLinuxExecutable(this.dir, shipped, this.choice);
     for (const tool of LINUX_TOOLS) symlinkSync('sdc-guest', join(this.dir, 'usr', 'sbin', tool));
 
