@@ -3,12 +3,12 @@
 // packages), what it needs from each library (requirements.json), the licences, and a link to
 // dist/linux-x64/sdc-guest so that the tree runs as it is. Checked against build/layout.ts.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
 import { resolveInRoot } from '../lib/guest/files';
-import { describeUnmet, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
+import { describeUnmet, filesUnder, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
 import { root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
@@ -109,13 +109,6 @@ async function writeLicenses(dir: string, libraries: Library[]): Promise<void> {
   writeFileSync(join(dir, 'README'), lines.join('\n'));
 }
 
-/** Every file under dir, relative, sorted (links are not followed). */
-function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)]))
-    .sort();
-}
-
 async function main(): Promise<void> {
   if (!existsSync(executable)) throw new Error(`missing ${relative(root, executable)}: run make executables first`);
   const exe = readElfDynamic(executable);
@@ -150,7 +143,7 @@ async function main(): Promise<void> {
     }
     writeFileSync(join(runtime, REQUIREMENTS), `${JSON.stringify(requirements, null, 2)}\n`);
     await writeLicenses(join(runtime, 'licenses'), libraries);
-    const made = listFiles(runtime);
+    const made = filesUnder(runtime);
     const expected = [...RUNTIME_FILES].sort();
     if (made.join('\n') !== expected.join('\n')) {
       const extra = made.filter((f) => !expected.includes(f));

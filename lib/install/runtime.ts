@@ -148,7 +148,7 @@ export function runningShippedTools(): ShippedLinuxTools {
 }
 
 /** Every file under `dir`, relative, sorted; symbolic links count as the files they point to. */
-function filesUnder(dir: string, prefix = ''): string[] {
+export function filesUnder(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix))
     .sort()
     .flatMap((name) => {
