@@ -39,18 +39,21 @@ async function closure(roots: ElfDynamic[], packages: DebianPackage[]): Promise<
   while (queue.length > 0) {
     const soname = queue.shift()!;
     if (found.has(soname)) continue;
-    let lib: Library | undefined;
-    for (const from of packages) {
-      for (const dir of PACKAGE_LIB_DIRS) {
-        const file = await resolveInRoot(from.dir, `/${dir}/${soname}`);
-        if (!lib && existsSync(file)) lib = { soname, file, elf: readElfDynamic(file), from };
-      }
-    }
-    if (!lib) throw new Error(`none of the packages ${PACKAGES.join(', ')} has ${soname}; add the package that does to PACKAGES in build/runtime.ts`);
+    const lib = await findLibrary(soname, packages);
     found.set(soname, lib);
     queue.push(...lib.elf.needed);
   }
   return [...found.values()].sort((a, b) => a.soname.localeCompare(b.soname));
+}
+
+async function findLibrary(soname: string, packages: DebianPackage[]): Promise<Library> {
+  for (const from of packages) {
+    for (const dir of PACKAGE_LIB_DIRS) {
+      const file = await resolveInRoot(from.dir, `/${dir}/${soname}`);
+      if (existsSync(file)) return { soname, file, elf: readElfDynamic(file), from };
+    }
+  }
+  throw new Error(`none of the packages ${PACKAGES.join(', ')} has ${soname}; add the package that does to PACKAGES in build/runtime.ts`);
 }
 
 /** Union of the version needs, each list sorted. */

@@ -154,6 +154,13 @@ test('the real dist/ from make build, when there is one', () => {
   const listing = tool('tar', ['-tvzf', archive(real, 'tar.gz')]);
   assert.match(listing, new RegExp(`^-rwxr-xr-x root/root +${statSync(linux).size} .* sdc-vm-tools/linux/runtime/sdc-guest$`, 'm'));
   assert.match(tool('isoinfo', ['-J', '-l', '-i', archive(real, 'iso')]), new RegExp(` ${statSync(win).size} .* mdata-list\\.exe $`, 'm'));
+  // Unpacked, the archives' Linux tools start through the launcher and the private glibc.
+  const fromTar = tempDir('real-tar-x');
+  tool('tar', ['-xzf', archive(real, 'tar.gz'), '-C', fromTar]);
+  assert.match(tool(join(fromTar, 'sdc-vm-tools', 'linux', 'mdata-get'), ['--help']), /^Usage: mdata-get /);
+  const fromZip = tempDir('real-zip-x');
+  tool('unzip', ['-q', archive(real, 'zip'), '-d', fromZip]);
+  assert.match(tool(join(fromZip, 'sdc-vm-tools', 'linux', 'sdc-guest'), ['mdata-list', '--help']), /^Usage: mdata-list /);
 });
 
 test.after(() => temp.removeAll());
