@@ -70,6 +70,20 @@ if (unavailable) {
     assert.is(launched.code, 0, launched.stderr);
     assert.match(launched.stdout.toString(), /^sdc-guest \d+\.\d+\.\d+ \([0-9a-f]+\)\n$/);
   });
+  setup('the launcher finds its runtime by /proc/self/exe, or without /proc by the path it was started by', async () => {
+    const byName = ['-c', 'PATH=/usr/sbin exec mdata-get --help'];
+    const inNamespace = await runTool(() => started().inside('/bin/sh'), 'sh', byName);
+    assert.is(inNamespace.code, 0, inNamespace.stderr);
+    assert.match(inNamespace.stdout.toString(), /^Usage: mdata-get /);
+    // A plain chroot, outside the namespace: no /proc in it.
+    const plain = (args: string[]) => runTool(() => ({ file: 'chroot', args: [started().dir, ...args] }), 'chroot', []);
+    const byPath = await plain(['/usr/sbin/mdata-get', '--help']);
+    assert.is(byPath.code, 0, byPath.stderr);
+    assert.match(byPath.stdout.toString(), /^Usage: mdata-get /);
+    const lost = await plain(['/bin/sh', ...byName]);
+    assert.is(lost.code, 127);
+    assert.is(lost.stderr, 'sdc-guest: cannot find the folder it is in: mount /proc, or start it by its path\n');
+  });
   setup.run();
 
   const inGuest = (tool: string) => started().command(tool);

@@ -207,6 +207,14 @@ install('direct replaces the link with the executable and removes the private ru
   privateLayout(root);
 });
 
+install('the launcher without its runtime folder: one line, exit 127', async () => {
+  const dir = temp.make('lone-launcher');
+  cpSync(shipped.launcher, join(dir, 'mdata-get'));
+  const r = await run(join(dir, 'mdata-get'), ['--help']);
+  assert.is(r.code, 127);
+  assert.is(r.stderr, `sdc-guest: cannot run ${join(dir, 'runtime', 'ld-linux-x86-64.so.2')}: No such file or directory\n`);
+});
+
 install('a dry run says what it would do and changes nothing', async () => {
   const root = temp.make('dry');
   const lines: string[] = [];
