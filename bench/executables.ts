@@ -12,7 +12,7 @@ import { NODE_VERSION } from '../build/base-binaries';
 import { RUNTIME_FILES } from '../build/layout';
 import { ChrootGuest, chrootUnavailable } from '../test/support/chroot-guest';
 import { MetadataHost } from '../test/support/metadata-host';
-import { interleavedMedians, type TimedCommand } from './timing';
+import { interleavedTimes, type TimedCommand } from './timing';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const root = join(__dirname, '..');
@@ -33,12 +33,14 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(1).padStart(6)} MB`;
 
 async function startup(): Promise<void> {
   const unavailable = chrootUnavailable();
-  const guest = unavailable ? undefined : await new ChrootGuest().start();
-  // The host's socket and pty link must be at the same path inside the chroot.
-  if (guest) process.env.TMPDIR = guest.share;
+  const guest = unavailable ? undefined : new ChrootGuest();
   const fixtures = join(root, 'test', 'fixtures');
-  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);
+  let host: MetadataHost | undefined;
   try {
+    await guest?.start();
+    // The host's socket and pty link must be at the same path inside the chroot.
+    if (guest) process.env.TMPDIR = guest.share;
+    host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);
     const commands: TimedCommand[] = [
       { name: `node ${NODE_VERSION} -e 0 (the base)`, file: base, args: ['-e', '0'] },
       { name: 'mdata-get --version', file: mdataGet, args: ['--version'] },
@@ -58,18 +60,19 @@ async function startup(): Promise<void> {
         commands.push({ name: `${how}: in the no-libc chroot`, ...wrapped('/usr/sbin/mdata-get'), env });
       }
     }
-    const medians = interleavedMedians(commands, RUNS);
-    console.log(`startup, median wall time of ${RUNS} interleaved runs${guest ? '' : ` (no chroot: ${unavailable})`}:`);
-    commands.forEach((c, i) => console.log(`  ${c.name.padEnd(36)} ${ms(medians[i])}  ${(medians[i] / medians[0]).toFixed(2)}x`));
-    const at = (name: string) => medians[commands.findIndex((c) => c.name === name)];
+    const { wall, cpu } = interleavedTimes(commands, RUNS);
+    console.log(`startup of ${RUNS} interleaved runs: median wall time, and mean CPU time (user + system), which the`);
+    console.log(`load of a shared machine hardly touches${guest ? '' : ` (no chroot: ${unavailable})`}:`);
+    commands.forEach((c, i) => console.log(`  ${c.name.padEnd(36)} ${ms(wall[i])} ${(wall[i] / wall[0]).toFixed(2)}x   cpu ${ms(cpu[i])}`));
+    const at = (name: string) => commands.findIndex((c) => c.name === name);
+    const ratio = (a: string, b: string) => `wall ${(wall[at(a)] / wall[at(b)]).toFixed(3)}, cpu ${(cpu[at(a)] / cpu[at(b)]).toFixed(3)}`;
     for (const how of ['socket', 'pty']) {
-      const direct = at(`${how}: mdata-get, direct`);
-      console.log(`  ${how}: private runtime / direct ${(at(`${how}: launcher + private glibc`) / direct).toFixed(3)}` +
-        (guest ? `, chroot / the same wrapper outside ${(at(`${how}: in the no-libc chroot`) / at(`${how}: nsenter+chroot /, direct`)).toFixed(3)}` : ''));
+      console.log(`  ${how}: private runtime / direct: ${ratio(`${how}: launcher + private glibc`, `${how}: mdata-get, direct`)}`);
+      if (guest) console.log(`  ${how}: no-libc chroot / the same wrapper outside: ${ratio(`${how}: in the no-libc chroot`, `${how}: nsenter+chroot /, direct`)}`);
     }
     console.log(`  targets: socket <= 1.3x the base; pty - socket < 50 ms (the C client drains 100 ms)`);
   } finally {
-    await host.close();
+    await host?.close();
     await guest?.close();
   }
 }

@@ -26,7 +26,8 @@ if (unavailable) {
 
   const setup = suite('a chroot without a C library: what the installer laid out');
   setup.before(async () => {
-    guest = await new ChrootGuest().start();
+    guest = new ChrootGuest();
+    await guest.start();
     // The metadata hosts' sockets and pty links land where the guest sees them at the same path.
     process.env.TMPDIR = guest.share;
   });
