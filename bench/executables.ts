@@ -5,7 +5,8 @@
 // - what the private runtime adds to each archive: the packer run on the real dist/ and on a copy
 //   whose launcher and runtime files are empty, the difference per archive.
 import { execFile, spawnSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NODE_VERSION } from '../build/base-binaries';
@@ -36,6 +37,10 @@ async function startup(): Promise<void> {
   const guest = unavailable ? undefined : new ChrootGuest();
   const fixtures = join(root, 'test', 'fixtures');
   let host: MetadataHost | undefined;
+  // The launcher under the tool's name (`sdc-guest mdata-get` would load the guest tools too).
+  const links = mkdtempSync(join(tmpdir(), 'sdc-bench-'));
+  const launched = join(links, 'mdata-get');
+  symlinkSync(join(dist, 'linux-x64-runtime', 'sdc-guest'), launched);
   try {
     await guest?.start();
     // The host's socket and pty link must be at the same path inside the chroot.
@@ -49,7 +54,7 @@ async function startup(): Promise<void> {
       const how = pty ? 'pty' : 'socket';
       const env = host.env(pty);
       commands.push({ name: `${how}: mdata-get, direct`, file: mdataGet, args: [KEY], env });
-      commands.push({ name: `${how}: launcher + private glibc`, file: join(dist, 'linux-x64-runtime', 'sdc-guest'), args: ['mdata-get', KEY], env });
+      commands.push({ name: `${how}: launcher + private glibc`, file: launched, args: [KEY], env });
       if (guest) {
         const wrapped = (path: string, root?: string) => {
           const { file, args } = guest.inside(path, root);
@@ -74,6 +79,7 @@ async function startup(): Promise<void> {
   } finally {
     await host?.close();
     await guest?.close();
+    rmSync(links, { recursive: true, force: true });
   }
 }
 
