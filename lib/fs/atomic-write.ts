@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -128,19 +128,6 @@ export function replaceFile(path: string, fill: (file: FileHandle) => Promise<vo
 /** Replace `path` with `data`. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
   return replaceFile(path, (file) => file.writeFile(data), options);
-}
-
-/** Replace `path` with a symbolic link to `target`: the link is made under a temp name and renamed over. */
-export async function replaceSymlink(path: string, target: string, options: Pick<ReplaceOptions, 'durable' | 'warn'> = {}): Promise<void> {
-  const temp = tempPathFor(path);
-  await symlink(target, temp);
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await syncFolder(path, options);
 }
 
 /**

@@ -1,27 +1,26 @@
 /**
- * Which C runtime the Linux executable starts with on a guest, and laying it out there.
+ * Which C runtime the Linux executable starts with on a guest, and what the installer lays out
+ * for it.
  *
  * A release archive's `linux/` folder holds the launcher `sdc-guest` and `runtime/`: the Node
  * executable (`runtime/sdc-guest`), a private glibc (the loader and the libraries it needs, from
  * Debian), their licences and `requirements.json` (the symbol versions the executable and its
  * native addons need from each library). `chooseRuntime` tells whether the guest's own libraries
  * meet those needs ("direct": the executable runs as it is) or not ("private": it starts through
- * the launcher and the private glibc); `installLinuxExecutable` lays out either way.
+ * the launcher and the private glibc); `executablePlacements` says what goes where for either.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
-import { publishFolder, replaceFile, replaceSymlink } from '../fs/atomic-write';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { resolveInRoot } from '../guest/files';
+import { SDC_GUEST } from './boot-hook';
 import { ElfError, readElfDynamic, type ElfDynamic } from './elf';
 
 /** The private loader's name; the launcher starts `runtime/<LOADER>`. */
 export const LOADER = 'ld-linux-x86-64.so.2';
 /** In the runtime folder: what the executable and its addons need, written by the build. */
 export const REQUIREMENTS = 'requirements.json';
-/** Where the installer puts the executable, and the launcher with the private runtime when needed. */
-export const INSTALLED_EXECUTABLE = '/usr/sbin/sdc-guest';
+/** Where the launcher and the private runtime are installed when the guest needs them. */
 export const PRIVATE_RUNTIME_HOME = '/usr/lib/sdc-guest';
 
 export interface Requirements {
@@ -37,11 +36,18 @@ export interface RuntimeChoice {
   reason: string;
 }
 
-/** The Linux tools as shipped: the launcher and the runtime folder (executable, glibc, licences). */
-export interface ShippedLinuxTools {
-  launcher: string;
-  runtimeDir: string;
+/** The Linux tools to install, as found from a file (`linuxToolsAt`). */
+export interface LinuxTools {
+  /** The Node executable. */
+  executable: string;
+  /** The runtime folder (the executable, the private glibc, licences, requirements) and the launcher beside it, when shipped. */
+  runtime: { dir: string; launcher: string } | null;
+  /** The folder the tools came from (an archive's `linux/`, `dist/...`, `/usr/lib/sdc-guest`): where the man pages are looked for. */
+  folder: string;
 }
+
+/** A file or a link the installer puts at a guest path. */
+export type Placement = { path: string; source: string; mode: number } | { path: string; link: string };
 
 /** Where a guest's loader looks for libraries when its cache does not say otherwise. */
 const GUEST_LIBRARY_DIRS = ['/lib64', '/usr/lib64', '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib', '/usr/lib'];
@@ -120,12 +126,21 @@ export function readRequirements(runtimeDir: string): Requirements {
   return parsed;
 }
 
+/** What the tools need: the runtime's requirements.json, or, for a lone executable, its own ELF needs (its addons' not known). */
+function requirementsOf(tools: LinuxTools): Requirements {
+  if (tools.runtime) return readRequirements(tools.runtime.dir);
+  const elf = readElfDynamic(tools.executable);
+  if (!elf.interpreter) throw new Error(`${tools.executable} is not a dynamically linked executable`);
+  return { interpreter: elf.interpreter, needs: elf.versionNeeds };
+}
+
 /**
  * Direct when the guest under `root` has the executable's loader and libraries with every symbol
  * version the executable and its addons need; private otherwise (old glibc, musl, no C library,
  * no libstdc++). Reads the guest's files only; runs nothing.
  */
-export async function chooseRuntime(root: string, requirements: Requirements): Promise<RuntimeChoice> {
+export async function chooseRuntime(root: string, tools: LinuxTools): Promise<RuntimeChoice> {
+  const requirements = requirementsOf(tools);
   if (!readElfOrNull(await resolveInRoot(root, requirements.interpreter))) {
     const what = existsSync(await resolveInRoot(root, MUSL_LOADER)) ? 'a musl C library' : 'no glibc';
     return { mode: 'private', reason: `the guest has ${what} (no ${requirements.interpreter}): the private glibc runtime` };
@@ -138,13 +153,29 @@ export async function chooseRuntime(root: string, requirements: Requirements): P
   return { mode: 'direct', reason: `the guest's libraries${version ? ` (glibc ${version})` : ''} run the executable directly` };
 }
 
-/** The shipped tools next to the running executable (a release archive's `linux/`, or an installed private runtime). */
-export function runningShippedTools(): ShippedLinuxTools {
-  const runtimeDir = dirname(process.execPath);
-  if (!existsSync(join(runtimeDir, REQUIREMENTS))) {
-    throw new Error(`${process.execPath} was not started from a release archive's linux/ folder (no ${REQUIREMENTS} beside it)`);
-  }
-  return { launcher: join(dirname(runtimeDir), 'sdc-guest'), runtimeDir };
+/** A runtime folder: one that holds requirements.json (its real path), or null. */
+function runtimeFolder(dir: string): string | null {
+  return existsSync(join(dir, REQUIREMENTS)) ? realpathSync(dir) : null;
+}
+
+/**
+ * The tools `path` belongs to: the private loader this process runs as under the launcher, a
+ * launcher with `runtime/` beside it, the executable in a runtime folder, a build's
+ * `dist/linux-x64/sdc-guest` (its runtime is `dist/linux-x64-runtime/runtime`), or a lone
+ * executable (no runtime: direct only).
+ */
+export function linuxToolsAt(path: string): LinuxTools {
+  const real = realpathSync(path);
+  const dir = dirname(real);
+  const built = join(dir, '..', 'linux-x64-runtime', 'runtime');
+  const runtimeDir =
+    (basename(real) === LOADER ? runtimeFolder(dir) : null) ??
+    runtimeFolder(join(dir, 'runtime')) ??
+    runtimeFolder(dir) ??
+    (existsSync(join(built, 'sdc-guest')) && realpathSync(join(built, 'sdc-guest')) === real ? runtimeFolder(built) : null);
+  if (!runtimeDir) return { executable: real, runtime: null, folder: dir };
+  const launcher = join(dirname(runtimeDir), 'sdc-guest');
+  return { executable: join(runtimeDir, 'sdc-guest'), runtime: { dir: runtimeDir, launcher }, folder: dirname(runtimeDir) };
 }
 
 /** Every file under `dir`, relative, sorted; symbolic links count as the files they point to. */
@@ -167,61 +198,34 @@ async function contentId(dir: string, files: string[]): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function copyFileDurably(source: string, dest: string, mode: number): Promise<void> {
-  await replaceFile(dest, async (file) => {
-    for await (const chunk of createReadStream(source)) await file.write(chunk as Buffer);
-  }, { mode });
-}
-
-export interface InstallOptions {
-  /** Say what would be done, change nothing. */
-  dryRun?: boolean;
-  log?: (line: string) => void;
-}
+/** Folders the addons may have been extracted to, inside an installed runtime (the last fallback): not part of it. */
+const EXTRACTED_ADDONS = /^mdata-native-/;
 
 /**
- * Lays out the executable under `root` for `choice`:
+ * What goes where for `choice`, in order:
  *
- * - direct: `/usr/sbin/sdc-guest` is the executable; a private runtime from before is removed;
- * - private: `/usr/lib/sdc-guest/` holds the launcher and `runtime` -> `runtime-<content id>/`
- *   (the executable, the glibc, the licences), and `/usr/sbin/sdc-guest` links to the launcher.
+ * - direct: `/usr/sbin/sdc-guest` is the executable;
+ * - private: `/usr/lib/sdc-guest/runtime-<content id>/` gets the runtime folder's files (the
+ *   executable, the glibc, the licences), `/usr/lib/sdc-guest/sdc-guest` the launcher, then
+ *   `/usr/lib/sdc-guest/runtime` is pointed at the new folder and `/usr/sbin/sdc-guest` at the
+ *   launcher. A new runtime folder is complete before the link points to it, so a tool started
+ *   during an upgrade gets a whole old or a whole new runtime.
  *
- * Every file lands by rename, and the new runtime folder is complete before `runtime` points to
- * it, so a tool started at any moment finds an old or a new whole runtime. The tool names
- * (`mdata-get`, ...) are the caller's: links to `/usr/sbin/sdc-guest` work in both modes.
+ * The tool names (`mdata-get`, ...) link to `/usr/sbin/sdc-guest` either way. Throws, before
+ * anything is placed, when the guest needs the private runtime and the tools have none.
  */
-export async function installLinuxExecutable(root: string, shipped: ShippedLinuxTools, choice: RuntimeChoice, options: InstallOptions = {}): Promise<void> {
-  const log = options.log ?? (() => undefined);
-  // The folders resolve inside the root; the names themselves are replaced, never followed.
-  const bin = await resolveInRoot(root, INSTALLED_EXECUTABLE, false);
-  const home = await resolveInRoot(root, PRIVATE_RUNTIME_HOME, false);
-  log(`${INSTALLED_EXECUTABLE}: ${choice.mode === 'direct' ? 'the executable' : `a link to the launcher in ${PRIVATE_RUNTIME_HOME}`} (${choice.reason})`);
-  if (options.dryRun) return;
-  await mkdir(dirname(bin), { recursive: true, mode: 0o755 });
-  if (choice.mode === 'direct') {
-    await copyFileDurably(join(shipped.runtimeDir, 'sdc-guest'), bin, 0o755);
-    if (existsSync(home)) {
-      await rm(home, { recursive: true, force: true });
-      log(`removed the private runtime ${PRIVATE_RUNTIME_HOME}`);
-    }
-    return;
+export async function executablePlacements(tools: LinuxTools, choice: RuntimeChoice): Promise<Placement[]> {
+  if (choice.mode === 'direct') return [{ path: SDC_GUEST, source: tools.executable, mode: 0o755 }];
+  if (!tools.runtime) {
+    throw new Error(`${choice.reason}, but ${tools.executable} has no runtime folder beside it: install with a release archive's linux/sdc-guest`);
   }
-  await mkdir(home, { recursive: true, mode: 0o755 });
-  const files = filesUnder(shipped.runtimeDir);
-  const name = `runtime-${await contentId(shipped.runtimeDir, files)}`;
-  if (!existsSync(join(home, name))) {
-    await publishFolder(join(home, name), async (temp) => {
-      for (const rel of files) {
-        await mkdir(dirname(join(temp, rel)), { recursive: true, mode: 0o755 });
-        await copyFileDurably(join(shipped.runtimeDir, rel), join(temp, rel), statSync(join(shipped.runtimeDir, rel)).mode & 0o777);
-      }
-    });
-  }
-  await copyFileDurably(shipped.launcher, join(home, 'sdc-guest'), 0o755);
-  await replaceSymlink(join(home, 'runtime'), name);
-  await replaceSymlink(bin, posix.relative(posix.dirname(INSTALLED_EXECUTABLE), `${PRIVATE_RUNTIME_HOME}/sdc-guest`));
-  for (const old of readdirSync(home).filter((n) => n !== name && /^\.?runtime-[0-9a-f]{16}($|\.)/.test(n))) {
-    await rm(join(home, old), { recursive: true, force: true });
-  }
-  log(`${PRIVATE_RUNTIME_HOME}/${name}: ${files.length} files`);
+  const { dir, launcher } = tools.runtime;
+  const files = filesUnder(dir).filter((rel) => !EXTRACTED_ADDONS.test(rel));
+  const folder = `runtime-${await contentId(dir, files)}`;
+  return [
+    ...files.map((rel) => ({ path: `${PRIVATE_RUNTIME_HOME}/${folder}/${rel}`, source: join(dir, rel), mode: statSync(join(dir, rel)).mode & 0o777 })),
+    { path: `${PRIVATE_RUNTIME_HOME}/sdc-guest`, source: launcher, mode: 0o755 },
+    { path: `${PRIVATE_RUNTIME_HOME}/runtime`, link: folder },
+    { path: SDC_GUEST, link: posix.relative(posix.dirname(SDC_GUEST), `${PRIVATE_RUNTIME_HOME}/sdc-guest`) },
+  ];
 }

@@ -32,19 +32,23 @@ if (unavailable) {
     process.env.TMPDIR = guest.share;
   });
 
-  setup('the installer chose the private runtime, as the guest has no glibc', () => {
-    assert.is(started().choice?.mode, 'private');
-    assert.match(started().choice!.reason, /no glibc \(no \/lib64\/ld-linux-x86-64\.so\.2\)/);
+  /** Every file under the chroot (links followed), relative; the mount points are empty folders out here. */
+  const filesInGuest = (rel = ''): string[] =>
+    readdirSync(join(started().dir, rel)).flatMap((name) => {
+      const path = join(rel, name);
+      const st = statSync(join(started().dir, path), { throwIfNoEntry: false });
+      return st?.isDirectory() ? filesInGuest(path) : st?.isFile() ? [path] : [];
+    });
+
+  setup('sdc-guest install, run inside from the archive, chose the private runtime: the guest has no glibc', () => {
+    const said = started().installed!.stderr;
+    assert.match(said, /\/usr\/sbin\/sdc-guest: a link to the launcher in \/usr\/lib\/sdc-guest, with \S+\/runtime\/sdc-guest and the private glibc \(the guest has no glibc \(no \/lib64\/ld-linux-x86-64\.so\.2\): the private glibc runtime\)/);
+    assert.match(said, /man pages from \S+\/linux\/man\/man8/);
   });
 
   setup('no C library in the chroot but the private runtime; busybox is static', () => {
     const dir = started().dir;
-    const walk = (rel: string): string[] => readdirSync(join(dir, rel)).flatMap((name) => {
-      const path = join(rel, name);
-      const st = statSync(join(dir, path), { throwIfNoEntry: false });
-      return st?.isDirectory() ? walk(path) : st?.isFile() ? [path] : [];
-    });
-    const files = walk('');
+    const files = filesInGuest();
     const isRuntime = (path: string) => /^usr\/lib\/sdc-guest\/runtime(-[0-9a-f]{16})?\//.test(path);
     const libraries = files.filter((f) => /(^|\/)(ld-linux|ld-musl|libc\.so|libc\.musl)/.test(f));
     assert.ok(libraries.length > 0 && libraries.every(isRuntime), `C libraries outside the private runtime: ${libraries.filter((f) => !isRuntime(f))}`);
@@ -59,7 +63,9 @@ if (unavailable) {
     assert.ok(dynamic.every(isRuntime), `dynamically linked outside the runtime: ${dynamic.filter((f) => !isRuntime(f))}`);
     const busybox = readElfDynamic(join(dir, 'bin', 'busybox'));
     assert.equal([busybox.interpreter, busybox.needed], [null, []]);
-    assert.ok(files.includes('usr/lib/sdc-guest/sdc-guest'), `files: ${files.join(' ')}`);
+    for (const file of ['usr/lib/sdc-guest/sdc-guest', 'usr/sbin/mdata-get', 'usr/share/man/man8/sdc-guest.8', 'var/lib/sdc-guest/install.json']) {
+      assert.ok(files.includes(file), `${file} installed; files: ${files.join(' ')}`);
+    }
   });
 
   setup('the executable alone cannot start there: the guest has no loader for it', async () => {
@@ -121,6 +127,14 @@ if (unavailable) {
     assert.is(dryRuns.pty.stdout.toString(), dryRuns.socket.stdout.toString());
   });
   boot.run();
+
+  const uninstall = suite('a chroot without a C library: sdc-guest uninstall');
+  uninstall('takes back everything install put there: busybox is all that is left', async () => {
+    const r = await runTool(started().command, 'sdc-guest', ['uninstall'], { killAfterMs: 120_000 });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(filesInGuest().sort(), ['bin/busybox', 'bin/sh']);
+  });
+  uninstall.run();
 
   const teardown = suite('a chroot without a C library: teardown');
   teardown.after(async () => {

@@ -3,18 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { debianPackages } from '../../build/debian';
-import { LINUX_TOOLS } from '../../build/layout';
-import { chooseRuntime, installLinuxExecutable, readRequirements, type RuntimeChoice, type ShippedLinuxTools } from '../../lib/install/runtime';
-import { assertFreshBuild, repoRoot, type ToolCommand } from './run-tool';
+import { stageArchiveLinux } from './archive-linux';
 import { startUntil, stop } from './processes';
-
-/** The build's runtime tree, laid out as a release archive's linux/ folder. */
-export function builtShippedTools(): ShippedLinuxTools {
-  const dir = join(repoRoot, 'dist', 'linux-x64-runtime');
-  assertFreshBuild(dir);
-  assertFreshBuild(join(repoRoot, 'dist', 'linux-x64'));
-  return { launcher: join(dir, 'sdc-guest'), runtimeDir: join(dir, 'runtime') };
-}
+import { runTool, type ToolCommand, type ToolResult } from './run-tool';
 
 /** Why a chroot guest cannot be made here, or null when it can (root, for chroot and mount namespaces). */
 export function chrootUnavailable(): string | null {
@@ -23,15 +14,19 @@ export function chrootUnavailable(): string | null {
 
 /**
  * A guest with no C library at all: a chroot holding only Debian's static busybox (from the
- * busybox-static package, extracted, not installed) and what the installer lays out from the
- * build. A private mount namespace, held open by a helper process, gives it the host's /dev
- * (so a pty bridged to a metadata server is there), a /proc, and `share` at the same path as
- * outside (for sockets and pty links); the mounts end with the helper.
+ * busybox-static package, extracted, not installed) and what `sdc-guest install`, run inside it
+ * from the release archives' linux/ folder, put there. A private mount namespace, held open by
+ * a helper process, gives it the host's /dev (so a pty bridged to a metadata server is there), a
+ * /proc, and `share` at the same path as outside (for the unpacked archive, sockets and pty
+ * links); the mounts end with the helper.
  */
 export class ChrootGuest {
   readonly dir = mkdtempSync(join(tmpdir(), 'sdc-chroot-'));
   readonly share = mkdtempSync(join(tmpdir(), 'sdc-chroot-share-'));
-  choice?: RuntimeChoice;
+  /** The archive's linux/ folder, in `share`. */
+  readonly archive = join(this.share, 'sdc-vm-tools', 'linux');
+  /** What `sdc-guest install` said, run inside the guest. */
+  installed?: ToolResult;
   private holder?: ChildProcess;
 
   async start(log: (line: string) => void = () => undefined): Promise<this> {
@@ -39,13 +34,10 @@ export class ChrootGuest {
     for (const d of ['bin', 'dev', 'proc', 'tmp', this.share.slice(1)]) mkdirSync(join(this.dir, d), { recursive: true });
     copyFileSync(join(busybox.dir, 'bin', 'busybox'), join(this.dir, 'bin', 'busybox'));
     symlinkSync('busybox', join(this.dir, 'bin', 'sh'));
-
-    const shipped = builtShippedTools();
-    this.choice = await chooseRuntime(this.dir, readRequirements(shipped.runtimeDir));
-    await installLinuxExecutable(this.dir, shipped, this.choice);
-    for (const tool of LINUX_TOOLS) symlinkSync('sdc-guest', join(this.dir, 'usr', 'sbin', tool));
-
+    stageArchiveLinux(join(this.share, 'sdc-vm-tools'));
     this.holder = await holdMountNamespace(this.dir, this.share);
+    this.installed = await runTool(() => this.inside(join(this.archive, 'sdc-guest')), 'sdc-guest', ['install'], { killAfterMs: 120_000 });
+    if (this.installed.code !== 0) throw new Error(`sdc-guest install in the chroot exited ${this.installed.code}: ${this.installed.stderr}`);
     return this;
   }
 
