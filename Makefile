@@ -1,7 +1,7 @@
 # sdc-vm-tools. `make all` installs, builds and packs; `make test` runs the unit and integration tests.
 TSNODE := node -r tsm
 
-.PHONY: all system-packages test-packages install build bundles native executables iso zip tar package test test-unit test-vm typecheck bench clean
+.PHONY: all system-packages test-packages install build bundles native executables runtime iso zip tar package test test-unit test-vm typecheck bench clean
 
 all: system-packages install build package
 
@@ -16,7 +16,7 @@ install: node_modules/.package-lock.json
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-build: install bundles native executables
+build: install bundles native executables runtime
 
 bundles:
 	$(TSNODE) build/bundle.ts
@@ -26,6 +26,10 @@ native:
 
 executables: native
 	$(TSNODE) build/sea.ts
+
+# The private glibc runtime and the launcher beside the Linux executable (Debian packages, apt-get download).
+runtime: executables
+	$(TSNODE) build/runtime.ts
 
 # Archives from dist/ (run `make build` first). VIRTIO_WIN=virtio-win ISO or folder adds the drivers.
 VIRTIO_WIN ?=

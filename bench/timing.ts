@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface TimedCommand {
   name: string;
@@ -12,20 +13,42 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** /proc's clock ticks per second (USER_HZ, 100 on Linux whatever the kernel's own rate). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (ms, user + system) of this process's waited-for children so far, from /proc/self/stat. */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop()!.split(' ');
+  // Fields 16 and 17 (cutime, cstime), counted from field 3 after the command name.
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+}
+
 /**
- * Median wall time (ms) of each command. The runs are interleaved (A B C A B C ...) so that load
- * from other work on a shared machine falls on every command alike and their ratios hold.
+ * Each command's median wall time and mean CPU time (user + system, of the command and what it
+ * starts), in ms. The runs are interleaved (A B C A B C ...) so that load from other work on a
+ * shared machine falls on every command alike and their ratios hold; the CPU time is hardly
+ * touched by that load at all (the clock ticks are 10 ms, so it is a mean over the runs).
  */
-export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
+export function interleavedTimes(commands: TimedCommand[], runs: number, warmup = 3): { wall: number[]; cpu: number[] } {
   const samples = commands.map(() => [] as number[]);
+  const cpu = commands.map(() => 0);
   for (let i = 0; i < warmup + runs; i++) {
     commands.forEach((c, n) => {
+      const cpuBefore = childrenCpuMs();
       const started = process.hrtime.bigint();
       const r = spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
-      if (i >= warmup) samples[n].push(ms);
+      if (i >= warmup) {
+        samples[n].push(ms);
+        cpu[n] += childrenCpuMs() - cpuBefore;
+      }
     });
   }
-  return samples.map(median);
+  return { wall: samples.map(median), cpu: cpu.map((total) => total / runs) };
+}
+
+/** Median wall time (ms) of each command, interleaved as above. */
+export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
+  return interleavedTimes(commands, runs, warmup).wall;
 }

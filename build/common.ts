@@ -56,3 +56,12 @@ export function sourceHash(): string {
 
 /** The stamp a build leaves in its output folder; tests compare it with `sourceHash()`. */
 export const SOURCE_STAMP = '.source-hash';
+
+const prebuilds = join(root, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds');
+
+/** The native addons the executables carry as SEA assets, by asset name (lib/native/load-addon.ts reads them). */
+export const SEA_ASSET_SOURCES: Record<string, string> = {
+  'serialport-linux-x64.node': join(prebuilds, 'linux-x64', '@serialport+bindings-cpp.glibc.node'),
+  'serialport-win32-x64.node': join(prebuilds, 'win32-x64', '@serialport+bindings-cpp.node'),
+  'fcntl-lock-linux-x64.node': join(root, 'dist', 'native', 'fcntl-lock-linux-x64.node'),
+};

@@ -10,6 +10,8 @@
  * - `generated`: made by the packer: the VirtIO drivers folder (build/drivers.ts), or SHA256SUMS
  *   with the sha256 of every stored file.
  */
+import { LOADER, REQUIREMENTS } from '../lib/install/runtime';
+
 export type LayoutEntry =
   | { path: string; built: string; mode: number }
   | { path: string; source: string; mode: number }
@@ -27,11 +29,30 @@ export const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-del
 /** The Windows installer and image preparation, from the repository's windows/ folder to the same paths. */
 export const WINDOWS_FILES = ['windows/install.bat', 'windows/install.ps1', 'windows/SetupComplete.cmd', 'windows/sysprep/sysprep.bat', ...Object.keys(answerFiles())];
 
+/**
+ * The private glibc runtime (build/runtime.ts makes it in dist/linux-x64-runtime/runtime/ and
+ * checks it against these lists): the loader and the libraries the executable and its addons
+ * need, what they need from each, and the licences. Debian's packages decide the licence files.
+ */
+export const RUNTIME_LIBRARIES = [LOADER, 'libc.so.6', 'libdl.so.2', 'libgcc_s.so.1', 'libm.so.6', 'libpthread.so.0', 'libstdc++.so.6'];
+export const RUNTIME_FILES = [
+  ...RUNTIME_LIBRARIES,
+  REQUIREMENTS,
+  'licenses/README',
+  'licenses/gcc-12.copyright',
+  'licenses/glibc.copyright',
+  'licenses/musl.copyright',
+  ...['Artistic', 'GFDL-1.2', 'GPL-2', 'GPL-3', 'LGPL-2.1', 'LGPL-3'].map((name) => `licenses/common-licenses/${name}`),
+];
+
 export const LAYOUT: LayoutEntry[] = [
   { path: 'README', source: 'build/archive-README.txt', mode: 0o644 },
   { path: 'SHA256SUMS', generated: 'sha256sums' },
 
-  { path: 'linux/sdc-guest', built: 'linux-x64/sdc-guest', mode: 0o755 },
+  // The launcher runs runtime/sdc-guest through the private glibc: on any guest, from where the archive was unpacked.
+  { path: 'linux/sdc-guest', built: 'linux-x64-runtime/sdc-guest', mode: 0o755 },
+  { path: 'linux/runtime/sdc-guest', built: 'linux-x64/sdc-guest', mode: 0o755 },
+  ...RUNTIME_FILES.map((file) => ({ path: `linux/runtime/${file}`, built: `linux-x64-runtime/runtime/${file}`, mode: file === LOADER ? 0o755 : 0o644 })),
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/${tool}`, symlink: 'sdc-guest' })),
   ...LINUX_TOOLS.map((tool) => ({ path: `linux/man/man8/${tool}.8`, source: `docs/man/${tool}.8`, mode: 0o644 })),
   { path: 'linux/man/man8/sdc-guest.8', source: 'docs/man/sdc-guest.8', mode: 0o644 },

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
 import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { bundleOptions } from './bundle-options';
-import { hashFile, root, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
+import { hashFile, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
 import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
 
 // postject ships no types; this is the part of its API used here.
@@ -27,14 +27,8 @@ const mb = (file: string): string => `${(statSync(file).size / 1e6).toFixed(2)} 
 
 /** Copies the addons into the work dir under their asset names, so sea-config holds only relative paths. */
 function copyAssets(): Record<string, string> {
-  const prebuilds = join(root, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds');
-  const sources: Record<string, string> = {
-    'serialport-linux-x64.node': join(prebuilds, 'linux-x64', '@serialport+bindings-cpp.glibc.node'),
-    'serialport-win32-x64.node': join(prebuilds, 'win32-x64', '@serialport+bindings-cpp.node'),
-    'fcntl-lock-linux-x64.node': join(root, 'dist', 'native', 'fcntl-lock-linux-x64.node'),
-  };
   const assets: Record<string, string> = {};
-  for (const [name, src] of Object.entries(sources)) {
+  for (const [name, src] of Object.entries(SEA_ASSET_SOURCES)) {
     if (!existsSync(src)) throw new Error(`missing ${relative(root, src)} (run \`make native\` / \`npm ci\` first)`);
     copyFileSync(src, join(work, name));
     assets[name] = name;

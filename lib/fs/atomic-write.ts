@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -129,6 +129,30 @@ export function replaceFile(path: string, fill: (file: FileHandle) => Promise<vo
 /** Replace `path` with `data`. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
   return replaceFile(path, (file) => file.writeFile(data), options);
+}
+
+/**
+ * Publish a new folder at `path`: `produce` fills a temp folder beside it, which is renamed into
+ * place whole. Returns false, and drops the temp folder, when a folder is already at `path` (made
+ * meanwhile by a concurrent run: folders published this way are named by what they hold).
+ */
+export async function publishFolder(path: string, produce: (tempPath: string) => Promise<void>, options: Pick<ReplaceOptions, 'durable' | 'warn'> = {}): Promise<boolean> {
+  const temp = tempPathFor(path);
+  await mkdir(temp, { mode: 0o755 });
+  try {
+    await produce(temp);
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw err;
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+  await syncFolder(path, options);
+  return true;
 }
 
 /** The same for start-up code that cannot wait (loading a native addon). */

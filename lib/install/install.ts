@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CommandRunner } from '../guest/context';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
@@ -8,6 +8,7 @@ import { STATE_FILE } from '../guest/state';
 import { COMMIT, VERSION } from '../version';
 import { disableUnit, initSystemOf, installBootHook, SDC_GUEST, UNITS, type InitSystem } from './boot-hook';
 import { INSTALL_DIR, loadManifest, MANIFEST_FILE, saveManifest, type Entry } from './manifest';
+import { chooseRuntime, executablePlacements, linuxToolsAt, PRIVATE_RUNTIME_HOME, type Placement } from './runtime';
 import { InstallTree, type TreeContext } from './tree';
 
 export interface InstallContext extends TreeContext {
@@ -46,21 +47,24 @@ export function runningExecutable(): string | null {
 }
 
 /**
- * The man pages: as the archives lay them out beside the executable, as installed
- * (/usr/sbin/sdc-guest: /usr/share/man/man8), or a checkout's docs/man (dist/linux-x64/sdc-guest).
+ * The man pages of the tools from `folder` (`LinuxTools.folder`): as the archives lay them out
+ * (linux/man/man8), as installed (/usr/sbin or /usr/lib/sdc-guest: /usr/share/man/man8), or a
+ * checkout's docs/man (dist/linux-x64, dist/linux-x64-runtime).
  */
-export function manPageDir(executable: string): string | null {
-  const dir = dirname(executable);
-  const places = [join(dir, 'man', 'man8'), join(dir, '..', 'share', 'man', 'man8'), join(dir, '..', '..', 'docs', 'man')];
+export function manPageDir(folder: string): string | null {
+  const places = [join(folder, 'man', 'man8'), join(folder, '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'docs', 'man')];
   return places.find((d) => MAN_PAGES.every((p) => existsSync(join(d, p)))) ?? null;
 }
 
 /**
- * The one place the executable is put in place. Everything else is a link to SDC_GUEST, so a
- * private runtime for an old glibc would be laid out beside it, here.
+ * The one place the executable is put in place: the executable itself, or the launcher and the
+ * private glibc runtime (lib/install/runtime.ts). Everything else links to SDC_GUEST.
  */
-export async function installExecutable(tree: InstallTree, executable: Buffer): Promise<void> {
-  await tree.putFile(SDC_GUEST, executable, 0o755, true);
+export async function installExecutable(tree: InstallTree, placements: Placement[]): Promise<void> {
+  for (const step of placements) {
+    if ('link' in step) await tree.putLink(step.path, step.link);
+    else await tree.putFile(step.path, await readFile(step.source), step.mode, true);
+  }
 }
 
 /** A man page (shown by size in a dry run), or a link. */
@@ -96,11 +100,13 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   const tree = new InstallTree(ctx, earlier?.entries);
   const init = await initSystemOf(tree, ctx.live);
   if (init.kind === 'systemd' && !ctx.commands.which('systemctl')) throw new Error('the root runs systemd, but systemctl is not on PATH; nothing installed');
-  const executable = await readFile(options.executable);
-  const manDir = manPageDir(options.executable);
+  const tools = linuxToolsAt(options.executable);
+  const choice = await chooseRuntime(ctx.root, tools);
+  const placements = await executablePlacements(tools, choice);
+  const manDir = manPageDir(tools.folder);
   const steps = await planSteps(options, manDir);
   const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
-  await checkPlaces(tree, [SDC_GUEST, ...steps.map((s) => s.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+  await checkPlaces(tree, [...placements.map((p) => p.path), ...steps.map((s) => s.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
   const old: string[] = [];
@@ -108,8 +114,9 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   if (old.length) log.warn(`the original guest tools' boot scripts are here (${old.join(', ')}): they would run the actions again through ${COMPAT_DIR}; remove them`);
   try {
     await tree.ensureDir(INSTALL_DIR);
-    await installExecutable(tree, executable);
-    log.info(`${SDC_GUEST}: ${executable.length} bytes from ${options.executable}`);
+    await installExecutable(tree, placements);
+    if (choice.mode === 'direct') log.info(`${SDC_GUEST}: ${statSync(tools.executable).size} bytes from ${tools.executable} (${choice.reason})`);
+    else log.info(`${SDC_GUEST}: a link to the launcher in ${PRIVATE_RUNTIME_HOME}, with ${tools.executable} and the private glibc (${choice.reason})`);
     for (const step of steps) {
       if ('link' in step) await tree.putLink(step.path, step.link);
       else await tree.putFile(step.path, step.data, step.mode, true);
@@ -117,7 +124,7 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
     const links = steps.filter((s) => 'link' in s).map((s) => s.path);
     log.info(`links to sdc-guest: ${links.join(' ')}`);
     if (manDir) log.info(`man pages from ${manDir}: ${MAN_PAGES.join(' ')} in ${MAN_DIR}`);
-    else log.warn(`no man pages beside ${options.executable} (${join(dirname(options.executable), 'man', 'man8')}): installed without them`);
+    else log.warn(`no man pages beside ${tools.executable} (${join(tools.folder, 'man', 'man8')}): installed without them`);
     log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx.commands, ctx.root, init)}`);
     if (cloudInit) {
       await tree.putFile(CLOUD_INIT_DISABLED, 'sdc-guest install --disable-cloud-init: sdc-guest boot applies the metadata instead.\n', 0o644);

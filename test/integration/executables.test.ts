@@ -10,6 +10,7 @@ import { MetadataHost } from '../support/metadata-host';
 import { assertFreshBuild, repoRoot } from '../support/run-tool';
 import { VERSION } from '../../lib/version';
 import { toolNames } from '../../lib/tools/registry';
+import { RUNTIME_FILES } from '../../build/layout';
 import { sha256 } from '../support/packer';
 import { WinePrefix } from '../support/wine';
 import { skipTest } from '../support/skip';
@@ -192,7 +193,7 @@ test('Windows executables under wine: version, dispatch by name (hard link, lone
   }
 });
 
-test('two clean builds in different folders give byte-identical executables', async () => {
+test('two clean builds in different folders give byte-identical executables, launcher and runtime', async () => {
   const base = mkdtempSync(join(tmpdir(), 'sdc-repro-'));
   const dirs = [join(base, 'a'), join(base, 'a longer', 'second-checkout')];
   try {
@@ -202,7 +203,8 @@ test('two clean builds in different folders give byte-identical executables', as
       }
       mkdirSync(join(dir, '.cache'));
       symlinkSync(join(repoRoot, '.cache', 'node-bases'), join(dir, '.cache', 'node-bases')); // pinned, verified bases
-      for (const script of ['build/native.ts', 'build/sea.ts']) {
+      symlinkSync(join(repoRoot, '.cache', 'debian'), join(dir, '.cache', 'debian')); // verified Debian packages
+      for (const script of ['build/native.ts', 'build/sea.ts', 'build/runtime.ts']) {
         const r = await run(process.execPath, ['-r', 'tsm', script], { cwd: dir, timeoutMs: 300000 });
         assert.is(r.code, 0, `${script} in ${dir}: ${r.stderr}`);
       }
@@ -210,7 +212,8 @@ test('two clean builds in different folders give byte-identical executables', as
     await Promise.all(builds);
     const [a, b] = dirs.map((d) => join(d, 'dist'));
     for (const sub of ['linux-x64', 'win-x64']) assert.equal(readdirSync(join(a, sub)).sort(), readdirSync(join(b, sub)).sort());
-    for (const f of ['linux-x64/sdc-guest', 'win-x64/mdata-get.exe', 'native/fcntl-lock-linux-x64.node']) {
+    const runtime = [...RUNTIME_FILES.map((f) => `linux-x64-runtime/runtime/${f}`), 'linux-x64-runtime/sdc-guest'];
+    for (const f of ['linux-x64/sdc-guest', 'win-x64/mdata-get.exe', 'native/fcntl-lock-linux-x64.node', ...runtime]) {
       assert.is(sha256(join(a, f)), sha256(join(b, f)), `${f} differs`);
     }
   } finally {

@@ -1,14 +1,17 @@
 // sdc-guest install / uninstall with the real Linux executable, into prefix roots built from
-// fixtures: a merged-/usr systemd Debian with the original tools' leftovers, a sysvinit Debian, a
-// Red Hat root and an empty one. systemctl and systemd-analyze are Debian's (package systemd).
+// fixtures: a merged-/usr systemd Debian with the original tools' leftovers, a sysvinit Debian
+// (both with Debian 12's glibc, so the executable goes in itself), a Red Hat 7 root and an empty
+// one (no glibc there: the private runtime, lib/install/runtime.ts). systemctl and
+// systemd-analyze are Debian's (package systemd).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LAYOUT } from '../../build/layout';
 import { BOOT_TIMEOUT_SECONDS, RC_LINE, SCRIPTS_TIMEOUT_SECONDS } from '../../lib/install/boot-hook';
 import type { Manifest } from '../../lib/install/manifest';
+import { stageArchiveLinux } from '../support/archive-linux';
+import { addGlibc } from '../support/guest-glibc';
 import { TempDirs } from '../support/packer';
 import { bundleCommand, linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
 import { skipTest } from '../support/skip';
@@ -50,6 +53,7 @@ function systemdRoot(): string {
   put(root, 'usr/lib/smartdc/joyent_rc.local', '#!/bin/sh\n/lib/smartdc/set-hostname\n', 0o755);
   link(root, 'usr/lib/smartdc/mdata-get', '/usr/sbin/mdata-get');
   put(root, 'usr/share/man/man8/mdata-get.8', '.TH MDATA-GET 1 "old page"\n');
+  addGlibc(root, true);
   return root;
 }
 
@@ -59,6 +63,7 @@ function sysvRoot(): string {
   for (const dir of ['usr/sbin', 'var/log']) mkdirSync(join(root, dir), { recursive: true });
   put(root, 'etc/debian_version', '12.5\n');
   put(root, 'etc/rc.local', DEBIAN_RC_LOCAL, 0o755);
+  addGlibc(root, false);
   return root;
 }
 
@@ -355,14 +360,7 @@ test('from the node bundle: --executable is required, and with it the install wo
 
 test('from the archive layout (build/layout.ts), the man pages beside the executable are installed', async () => {
   const unpacked = temp.make('archive');
-  for (const entry of LAYOUT.filter((e) => e.path.startsWith('linux/'))) {
-    const path = join(unpacked, entry.path);
-    mkdirSync(dirname(path), { recursive: true });
-    if ('symlink' in entry) symlinkSync(entry.symlink, path);
-    else if ('source' in entry) copyFileSync(join(repoRoot, entry.source), path);
-    else if ('built' in entry) copyFileSync(join(repoRoot, 'dist', entry.built), path);
-    if ('mode' in entry) chmodSync(path, entry.mode);
-  }
+  stageArchiveLinux(unpacked);
   const root = sysvRoot();
   const r = await runTool(() => ({ file: join(unpacked, 'linux/sdc-guest'), args: [] }), 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000 });
   assertOk(r, 'install');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WINDOWS_FILES } from '../../build/layout';
+import { RUNTIME_FILES, WINDOWS_FILES } from '../../build/layout';
 import { ROOT, TempDirs, archive, fakeDist, runPacker, sha256, tool, type PackerRun } from '../support/packer';
 import { skipTest } from '../support/skip';
 
@@ -22,7 +22,9 @@ test.before(() => {
   dist = fakeDist(temp);
   out = tempDir('pack');
   run = runPacker(['iso', 'zip', 'tar', '--dist', dist, '--out', out]);
-  SOURCES['linux/sdc-guest'] = join(dist, 'linux-x64', 'sdc-guest');
+  SOURCES['linux/sdc-guest'] = join(dist, 'linux-x64-runtime', 'sdc-guest');
+  SOURCES['linux/runtime/sdc-guest'] = join(dist, 'linux-x64', 'sdc-guest');
+  for (const file of RUNTIME_FILES) SOURCES[`linux/runtime/${file}`] = join(dist, 'linux-x64-runtime', 'runtime', file);
   SOURCES['windows/bin/mdata-get.exe'] = join(dist, 'win-x64', 'mdata-get.exe');
 });
 const WINDOWS_NAMES = ['mdata-get.exe', 'mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe', 'sdc-guest.exe'];
@@ -34,6 +36,7 @@ function assertSameFiles(extracted: string): void {
   // SHA256SUMS covers every stored file, and they all check out.
   const sums = tool('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: extracted });
   assert.match(sums, /linux\/sdc-guest: OK/);
+  assert.match(sums, /linux\/runtime\/libc\.so\.6: OK/);
   assert.not.match(sums, /FAILED/);
 }
 
@@ -66,6 +69,9 @@ test('ISO: volume id, Joliet names, Rock Ridge modes and links, one copy of each
   const tree = tool('xorriso', ['-indev', iso, '-find', '/', '-exec', 'lsdl'], { env: { TZ: 'UTC' } });
   const line = (path: string) => tree.split('\n').find((l) => l.includes(`'${path}'`)) ?? '';
   assert.match(line('/linux/sdc-guest'), /^-rwxr-xr-x\s+\d+\s+0\s+0\s/);
+  assert.match(line('/linux/runtime/sdc-guest'), /^-rwxr-xr-x\s+\d+\s+0\s+0\s/);
+  assert.match(line('/linux/runtime/ld-linux-x86-64.so.2'), /^-rwxr-xr-x\s/);
+  assert.match(line('/linux/runtime/libc.so.6'), /^-rw-r--r--\s/);
   assert.match(line('/README'), /^-rw-r--r--\s+\d+\s+0\s+0\s/);
   assert.match(line('/windows/bin/mdata-put.exe'), /^-rwxr-xr-x /);
   assert.match(line('/windows/drivers'), /^drwxr-xr-x /);
@@ -87,6 +93,7 @@ test('zip: tests clean, each executable once, modes kept, under sdc-vm-tools/', 
   assert.match(tool('unzip', ['-t', zip]), /No errors detected/);
   const listing = tool('zipinfo', [zip]);
   assert.match(listing, /^-rwxr-xr-x .* sdc-vm-tools\/linux\/sdc-guest$/m);
+  assert.match(listing, /^-rwxr-xr-x .* sdc-vm-tools\/linux\/runtime\/sdc-guest$/m);
   assert.match(listing, /^-rwxr-xr-x .* sdc-vm-tools\/windows\/bin\/mdata-get\.exe$/m);
   assert.match(listing, /^-rw-r--r-- .* sdc-vm-tools\/README$/m);
   assert.not.match(listing, /mdata-put\.exe|linux\/mdata-get$/m);
@@ -98,7 +105,9 @@ test('zip: tests clean, each executable once, modes kept, under sdc-vm-tools/', 
 test('tar.gz: modes, owners, symlinks and hard links', () => {
   const tgz = archive(out, 'tar.gz');
   const listing = tool('tar', ['-tvzf', tgz], { env: { TZ: 'UTC' } });
-  assert.match(listing, /^-rwxr-xr-x root\/root +300000 2023-11-14 22:13 sdc-vm-tools\/linux\/sdc-guest$/m);
+  assert.match(listing, /^-rwxr-xr-x root\/root +30000 2023-11-14 22:13 sdc-vm-tools\/linux\/sdc-guest$/m);
+  assert.match(listing, /^-rwxr-xr-x root\/root +300000 2023-11-14 22:13 sdc-vm-tools\/linux\/runtime\/sdc-guest$/m);
+  assert.match(listing, /^-rw-r--r-- root\/root +1000 2023-11-14 22:13 sdc-vm-tools\/linux\/runtime\/licenses\/glibc\.copyright$/m);
   assert.match(listing, /^-rw-r--r-- root\/root .* sdc-vm-tools\/linux\/man\/man8\/mdata-get\.8$/m);
   assert.match(listing, /^lrwxrwxrwx root\/root .* sdc-vm-tools\/linux\/mdata-get -> sdc-guest$/m);
   assert.match(listing, /^hrwxr-xr-x root\/root .* sdc-vm-tools\/windows\/bin\/mdata-put\.exe link to sdc-vm-tools\/windows\/bin\/mdata-get\.exe$/m);
@@ -130,8 +139,9 @@ test('a missing input is a clear error and writes nothing', () => {
 test('the real dist/ from make build, when there is one', () => {
   const linux = join(ROOT, 'dist', 'linux-x64', 'sdc-guest');
   const win = join(ROOT, 'dist', 'win-x64', 'mdata-get.exe');
-  if (!existsSync(linux) || !existsSync(win)) {
-    skipTest('real dist/ packing (no dist/linux-x64/sdc-guest or dist/win-x64/mdata-get.exe; run make build)');
+  const launcher = join(ROOT, 'dist', 'linux-x64-runtime', 'sdc-guest');
+  if (![linux, win, launcher].every((f) => existsSync(f))) {
+    skipTest('real dist/ packing (no dist/linux-x64/sdc-guest, dist/linux-x64-runtime/sdc-guest or dist/win-x64/mdata-get.exe; run make build)');
     return;
   }
   const real = tempDir('pack-real');
@@ -145,8 +155,15 @@ test('the real dist/ from make build, when there is one', () => {
   });
   console.log(`\n  real dist/: ${sizes.join(', ')}`);
   const listing = tool('tar', ['-tvzf', archive(real, 'tar.gz')]);
-  assert.match(listing, new RegExp(`^-rwxr-xr-x root/root +${statSync(linux).size} .* sdc-vm-tools/linux/sdc-guest$`, 'm'));
+  assert.match(listing, new RegExp(`^-rwxr-xr-x root/root +${statSync(linux).size} .* sdc-vm-tools/linux/runtime/sdc-guest$`, 'm'));
   assert.match(tool('isoinfo', ['-J', '-l', '-i', archive(real, 'iso')]), new RegExp(` ${statSync(win).size} .* mdata-list\\.exe $`, 'm'));
+  // Unpacked, the archives' Linux tools start through the launcher and the private glibc.
+  const fromTar = tempDir('real-tar-x');
+  tool('tar', ['-xzf', archive(real, 'tar.gz'), '-C', fromTar]);
+  assert.match(tool(join(fromTar, 'sdc-vm-tools', 'linux', 'mdata-get'), ['--help']), /^Usage: mdata-get /);
+  const fromZip = tempDir('real-zip-x');
+  tool('unzip', ['-q', archive(real, 'zip'), '-d', fromZip]);
+  assert.match(tool(join(fromZip, 'sdc-vm-tools', 'linux', 'sdc-guest'), ['mdata-list', '--help']), /^Usage: mdata-list /);
 });
 
 test.after(() => temp.removeAll());

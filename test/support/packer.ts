@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { VERSION } from '../../lib/version';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { RUNTIME_FILES } from '../../build/layout';
 
 export const ROOT = join(__dirname, '..', '..');
 export const EPOCH = 1700000000;
@@ -37,13 +38,19 @@ export function fakeBytes(seed: string, size: number): Buffer {
   return Buffer.concat(chunks).subarray(0, size);
 }
 
-/** A dist/ folder with the two executables the layout needs, a few hundred KB each. */
+/** A dist/ folder with what the layout needs: the two executables, a few hundred KB each, the launcher and the runtime's files. */
 export function fakeDist(temp: TempDirs): string {
   const dist = temp.make('dist');
   mkdirSync(join(dist, 'linux-x64'));
   mkdirSync(join(dist, 'win-x64'));
   writeFileSync(join(dist, 'linux-x64', 'sdc-guest'), fakeBytes('linux', 300_000), { mode: 0o755 });
   writeFileSync(join(dist, 'win-x64', 'mdata-get.exe'), fakeBytes('win', 200_000), { mode: 0o755 });
+  mkdirSync(join(dist, 'linux-x64-runtime'));
+  writeFileSync(join(dist, 'linux-x64-runtime', 'sdc-guest'), fakeBytes('launcher', 30_000), { mode: 0o755 });
+  for (const file of RUNTIME_FILES) {
+    mkdirSync(dirname(join(dist, 'linux-x64-runtime', 'runtime', file)), { recursive: true });
+    writeFileSync(join(dist, 'linux-x64-runtime', 'runtime', file), fakeBytes(file, 1000));
+  }
   return dist;
 }
 

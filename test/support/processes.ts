@@ -1,9 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Starts a long-running helper and waits (bounded) until its stderr matches `ready`. */
-export function startUntil(file: string, args: string[], ready: RegExp, timeoutMs = 10000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+/**
+ * Starts a long-running helper and waits (bounded) until its stderr matches `ready`. With
+ * `stdinPipe`, its stdin is a pipe from us, so a helper that reads it ends when we do.
+ */
+export function startUntil(
+  file: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 10000,
+  options: { env?: NodeJS.ProcessEnv; stdinPipe?: boolean } = {},
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let seen = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
