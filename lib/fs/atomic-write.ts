@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { platform } from '../platform';
 
 /**
  * The one way files are replaced in this project: a temp file beside the target, created
@@ -25,7 +25,7 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 
 /** `.<name>.<16 random hex>.tmp` in the target's folder. */
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  return join(dirname(path), `.${basename(path)}.${platform.randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
 }
 
 /** True for names that `tempPathFor(<folder>/<target>)` makes. */
