@@ -13,10 +13,11 @@ export function median(values: number[]): number {
 }
 
 /**
- * Median wall time (ms) of each command. The runs are interleaved (A B C A B C ...) so that load
- * from other work on a shared machine falls on every command alike and their ratios hold.
+ * Wall times (ms) of each command, `runs` rounds after `warmup` uncounted ones: samples[c][r] is
+ * command c in round r. Every round runs each command once (A B C, A B C, ...), so that load from
+ * other work on a shared machine falls on every command alike and same-round ratios hold.
  */
-export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
+export function interleavedSamples(commands: TimedCommand[], runs: number, warmup = 3): number[][] {
   const samples = commands.map(() => [] as number[]);
   for (let i = 0; i < warmup + runs; i++) {
     commands.forEach((c, n) => {
@@ -27,5 +28,15 @@ export function interleavedMedians(commands: TimedCommand[], runs: number, warmu
       if (i >= warmup) samples[n].push(ms);
     });
   }
-  return samples.map(median);
+  return samples;
+}
+
+/** Median wall time (ms) of each command, from interleaved runs. */
+export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
+  return interleavedSamples(commands, runs, warmup).map(median);
+}
+
+/** The median of the same-round ratios a[r] / b[r]: steadier than a ratio of medians when the machine's load drifts. */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, r) => x / b[r]));
 }
