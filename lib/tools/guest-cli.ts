@@ -1,7 +1,7 @@
 import type { ActionOption, ActionOptions } from '../guest/action';
 import { versionLine } from '../version';
 import { DEFAULT_TIMEOUT_SECONDS, parseSeconds, writeErr } from './client-cli';
-import { EXIT } from './run';
+import { EXIT, writeStdout } from './run';
 
 export interface GuestToolSpec {
   name: string;
@@ -53,11 +53,11 @@ export function parseGuestArgs(args: string[], spec: GuestToolSpec): GuestArgs |
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--help') {
-      process.stdout.write(helpText(spec));
+      writeStdout(helpText(spec));
       return EXIT.OK;
     }
     if (arg === '--version') {
-      process.stdout.write(versionLine(`sdc-guest ${spec.name}`));
+      writeStdout(versionLine(`sdc-guest ${spec.name}`));
       return EXIT.OK;
     }
     const eq = arg.indexOf('=');

@@ -16,7 +16,7 @@ import { prepareImage, prepareImageForImgadm } from '../image/prepare-image';
 import { ToolLog } from '../guest/log';
 import { MetadataUnavailableError, type MetadataView } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
-import { EXIT, type ToolMain } from './run';
+import { EXIT, writeStdout, type ToolMain } from './run';
 
 /** The actions of this platform, in boot order. */
 export function platformActions(): GuestAction[] {
@@ -37,7 +37,7 @@ function noMetadata(tool: string): MetadataView {
 }
 
 function settingsOf(args: GuestArgs) {
-  return { ...args, budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
+  return { ...args, budgetSeconds: args.timeoutSeconds, print: writeStdout };
 }
 
 /** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
@@ -101,7 +101,7 @@ const status: ToolMain = async (args) => {
   const records = Object.entries(state.actions);
   out.push(`state: ${STATE_FILE}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
   for (const [name, r] of records) out.push(`  ${name.padEnd(26)} ${r.result.padEnd(8)} ${r.at}  ${r.detail}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  writeStdout(`${out.join('\n')}\n`);
   return code;
 };
 
