@@ -1,5 +1,6 @@
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, promises as fsp, renameSync, unlinkSync, writeSync } from 'node:fs';
+// fs.promises, not node:fs/promises: it loads (with readline) on first use, not when an addon is extracted.
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { platform } from '../platform';
 
@@ -50,7 +51,7 @@ function existingSync(path: string): Existing | null {
 }
 
 async function existing(path: string): Promise<Existing | null> {
-  const st = await lstat(path).catch(() => null);
+  const st = await fsp.lstat(path).catch(() => null);
   return st && { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
@@ -70,7 +71,7 @@ async function syncFolder(path: string, options: ReplaceOptions): Promise<void> 
   if (options.durable === false || process.platform === 'win32') return;
   const dir = dirname(path);
   try {
-    const handle = await open(dir, 'r');
+    const handle = await fsp.open(dir, 'r');
     try {
       await handle.sync();
     } finally {
@@ -91,7 +92,7 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
   const temp = tempPathFor(path);
   try {
     await produce(temp);
-    const file = await open(temp, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const file = await fsp.open(temp, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     try {
       const owner = ownerFor(options, old);
       if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));
@@ -101,9 +102,9 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
     } finally {
       await file.close();
     }
-    await rename(temp, path);
+    await fsp.rename(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
     throw err;
   }
   await syncFolder(path, options);
@@ -114,7 +115,7 @@ export function replaceFile(path: string, fill: (file: FileHandle) => Promise<vo
   return replaceFileFrom(
     path,
     async (temp) => {
-      const file = await open(temp, CREATE_FLAGS, 0o600);
+      const file = await fsp.open(temp, CREATE_FLAGS, 0o600);
       try {
         await fill(file);
       } finally {
@@ -165,7 +166,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, options: Rep
 /** Remove temp files that a crash left beside `path`; returns their names. Only our own names are touched. */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const target = basename(path);
-  const names = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => isTempName(name, target));
-  for (const name of names) await unlink(join(dirname(path), name)).catch(() => undefined);
+  const names = (await fsp.readdir(dirname(path)).catch(() => [] as string[])).filter((name) => isTempName(name, target));
+  for (const name of names) await fsp.unlink(join(dirname(path), name)).catch(() => undefined);
   return names;
 }

@@ -138,10 +138,11 @@ test('start-up loads only the Node modules each path needs', async () => {
   assert.ok(socket.includes('net'), `the socket transport uses net: ${socket.join(' ')}`);
   const pty = await builtinsLoaded(['utf8'], h.env(true));
   assert.ok(pty.includes('sea'), `the serial transport extracts addons: ${pty.join(' ')}`);
-  // No hashing at start (the build records the addons' sha256), no port listing (child_process), no promise timers.
+  // No hashing at start (the build records the addons' sha256), no port listing (child_process), no
+  // promise timers, no fs/promises (with readline) for the atomic writer's async half.
   for (const [path, loaded, unwanted] of [
-    ['socket', socket, ['crypto', 'child_process', 'os', 'timers/promises', 'sea']],
-    ['pty', pty, ['crypto', 'child_process', 'net', 'dgram', 'timers/promises']],
+    ['socket', socket, ['crypto', 'child_process', 'os', 'timers/promises', 'sea', 'fs/promises']],
+    ['pty', pty, ['crypto', 'child_process', 'net', 'dgram', 'timers/promises', 'fs/promises']],
   ] as const) {
     for (const name of unwanted) assert.not.ok(loaded.includes(name), `${path} loads ${name}: ${loaded.join(' ')}`);
   }
