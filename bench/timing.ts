@@ -24,12 +24,13 @@ function childrenCpuMs(): number {
 }
 
 /**
- * Each command's median wall time and mean CPU time (user + system, of the command and what it
- * starts), in ms. The runs are interleaved (A B C A B C ...) so that load from other work on a
- * shared machine falls on every command alike and their ratios hold; the CPU time is hardly
- * touched by that load at all (the clock ticks are 10 ms, so it is a mean over the runs).
+ * Each command's wall times (ms), `runs` rounds after `warmup` uncounted ones (wall[c][r] is
+ * command c in round r), and its mean CPU time (user + system, of the command and what it starts).
+ * Every round runs each command once (A B C, A B C, ...), so that load from other work on a shared
+ * machine falls on every command alike and same-round ratios hold; the CPU time is hardly touched
+ * by that load at all (the clock ticks are 10 ms, so it is a mean over the runs).
  */
-export function interleavedTimes(commands: TimedCommand[], runs: number, warmup = 3): { wall: number[]; cpu: number[] } {
+export function interleavedSamples(commands: TimedCommand[], runs: number, warmup = 3): { wall: number[][]; cpu: number[] } {
   const samples = commands.map(() => [] as number[]);
   const cpu = commands.map(() => 0);
   for (let i = 0; i < warmup + runs; i++) {
@@ -45,10 +46,21 @@ export function interleavedTimes(commands: TimedCommand[], runs: number, warmup 
       }
     });
   }
-  return { wall: samples.map(median), cpu: cpu.map((total) => total / runs) };
+  return { wall: samples, cpu: cpu.map((total) => total / runs) };
 }
 
-/** Median wall time (ms) of each command, interleaved as above. */
+/** Each command's median wall time and mean CPU time (ms), interleaved as above. */
+export function interleavedTimes(commands: TimedCommand[], runs: number, warmup = 3): { wall: number[]; cpu: number[] } {
+  const { wall, cpu } = interleavedSamples(commands, runs, warmup);
+  return { wall: wall.map(median), cpu };
+}
+
+/** Median wall time (ms) of each command, from interleaved runs. */
 export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
   return interleavedTimes(commands, runs, warmup).wall;
+}
+
+/** The median of the same-round ratios a[r] / b[r]: steadier than a ratio of medians when the machine's load drifts. */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, r) => x / b[r]));
 }

@@ -1,7 +1,7 @@
 // The multi-call entry of the single executables: the tool is the name it runs as, or the first argument.
 import { platform } from '../lib/platform';
 import { findTool, toolNames } from '../lib/tools/registry';
-import { EXIT, runTool } from '../lib/tools/run';
+import { EXIT, runTool, writeStdout } from '../lib/tools/run';
 import { versionLine } from '../lib/version';
 
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const name = args[0] ?? '';
   const named = name.startsWith('-') ? null : await findTool(name);
   if (name === '--version') {
-    process.stdout.write(versionLine('sdc-guest'));
+    writeStdout(versionLine('sdc-guest'));
   } else if (named) {
     runTool(named, name, args.slice(1));
   } else {

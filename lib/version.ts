@@ -1,8 +1,8 @@
-import pkg from '../package.json';
+import { version } from '../package.json';
 
 declare const SDC_BUILD_COMMIT: string | undefined;
 
-export const VERSION: string = pkg.version;
+export const VERSION: string = version;
 /** The source commit, set by the build; `unknown` when run from sources. */
 export const COMMIT: string = typeof SDC_BUILD_COMMIT === 'string' ? SDC_BUILD_COMMIT : 'unknown';
 

@@ -3,7 +3,7 @@ import { encodeRequest, parseFrame } from '../protocol/v2';
 import { platform } from '../platform';
 import { ChannelClosedError, MAX_LINE_BYTES, ReadTimeoutError, ReplyTooLongError } from '../transport/line-channel';
 import { TransientError, type Transport, type TransportOpener } from '../transport/transport';
-import { withTimeLimit } from '../time-limit';
+import { sleep, withTimeLimit } from '../time-limit';
 
 export type Reply =
   | { kind: 'success'; value: Buffer }
@@ -41,9 +41,6 @@ const MIN_WAIT_MS = 100;
 /** After what looks like the answers to our reset and probe, this long without another line confirms them. */
 const QUIET_MS = 250;
 const RETRY_PAUSE_MS = [50, 200, 500, 1000];
-
-// Not node:timers/promises: one module less to load at every start.
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Failures that a new session may cure: everything else (a bad device, a programming error) is thrown at once. */
 function isRetryable(err: unknown): boolean {

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, promises as fsp, renameSync, unlinkSync, writeSync } from 'node:fs';
+// fs.promises, not node:fs/promises: it loads (with readline) on first use, not when an addon is extracted.
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { platform } from '../platform';
 
 /**
  * The one way files are replaced in this project: a temp file beside the target, created
@@ -25,7 +26,7 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 
 /** `.<name>.<16 random hex>.tmp` in the target's folder. */
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  return join(dirname(path), `.${basename(path)}.${platform.randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
 }
 
 /** True for names that `tempPathFor(<folder>/<target>)` makes. */
@@ -50,7 +51,7 @@ function existingSync(path: string): Existing | null {
 }
 
 async function existing(path: string): Promise<Existing | null> {
-  const st = await lstat(path).catch(() => null);
+  const st = await fsp.lstat(path).catch(() => null);
   return st && { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
@@ -70,7 +71,7 @@ async function syncFolder(path: string, options: ReplaceOptions): Promise<void> 
   if (options.durable === false || process.platform === 'win32') return;
   const dir = dirname(path);
   try {
-    const handle = await open(dir, 'r');
+    const handle = await fsp.open(dir, 'r');
     try {
       await handle.sync();
     } finally {
@@ -92,7 +93,7 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
   try {
     await produce(temp);
     // Windows flushes only through a handle with write access (FlushFileBuffers); EPERM otherwise.
-    const file = await open(temp, (process.platform === 'win32' ? constants.O_RDWR : constants.O_RDONLY) | (constants.O_NOFOLLOW ?? 0));
+    const file = await fsp.open(temp, (process.platform === 'win32' ? constants.O_RDWR : constants.O_RDONLY) | (constants.O_NOFOLLOW ?? 0));
     try {
       const owner = ownerFor(options, old);
       if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));
@@ -102,9 +103,9 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
     } finally {
       await file.close();
     }
-    await rename(temp, path);
+    await fsp.rename(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
     throw err;
   }
   await syncFolder(path, options);
@@ -115,7 +116,7 @@ export function replaceFile(path: string, fill: (file: FileHandle) => Promise<vo
   return replaceFileFrom(
     path,
     async (temp) => {
-      const file = await open(temp, CREATE_FLAGS, 0o600);
+      const file = await fsp.open(temp, CREATE_FLAGS, 0o600);
       try {
         await fill(file);
       } finally {
@@ -138,18 +139,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
  */
 export async function publishFolder(path: string, produce: (tempPath: string) => Promise<void>, options: Pick<ReplaceOptions, 'durable' | 'warn'> = {}): Promise<boolean> {
   const temp = tempPathFor(path);
-  await mkdir(temp, { mode: 0o755 });
+  await fsp.mkdir(temp, { mode: 0o755 });
   try {
     await produce(temp);
     try {
-      await rename(temp, path);
+      await fsp.rename(temp, path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
       throw err;
     }
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    await fsp.rm(temp, { recursive: true, force: true });
   }
   await syncFolder(path, options);
   return true;
@@ -190,7 +191,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, options: Rep
 /** Remove temp files that a crash left beside `path`; returns their names. Only our own names are touched. */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const target = basename(path);
-  const names = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => isTempName(name, target));
-  for (const name of names) await unlink(join(dirname(path), name)).catch(() => undefined);
+  const names = (await fsp.readdir(dirname(path)).catch(() => [] as string[])).filter((name) => isTempName(name, target));
+  for (const name of names) await fsp.unlink(join(dirname(path), name)).catch(() => undefined);
   return names;
 }

@@ -5,13 +5,13 @@ import { GuestFiles } from '../guest/files';
 import { ToolLog } from '../guest/log';
 import { writeErr } from '../tools/client-cli';
 import { parseGuestArgs, type GuestArgs, type GuestToolSpec } from '../tools/guest-cli';
-import { EXIT, type ToolMain } from '../tools/run';
+import { EXIT, writeStdout, type ToolMain } from '../tools/run';
 import { MANIFEST_FILE } from './manifest';
 import { install, runningExecutable, uninstall, type InstallContext } from './install';
 
 function contextOf(args: GuestArgs, name: string): InstallContext {
   const log = new ToolLog(null, name);
-  const print = (text: string) => void process.stdout.write(text);
+  const print = writeStdout;
   const { root, dryRun, live } = args;
   return { root, dryRun, live, log, print, files: new GuestFiles({ root, dryRun, log, print }), commands: new GuestCommands({ dryRun, log, print, live }) };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/atomic-write';
@@ -28,20 +27,20 @@ function seaModule(): typeof import('node:sea') | undefined {
   }
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** The sha256 of each embedded addon, by asset name: build/sea.ts records it, so no start hashes the bytes. */
+declare const SDC_ADDON_SHA256: Record<string, string> | undefined;
 
 /** Inside a single executable: extract the embedded addon to a content-named file once, then dlopen it. */
 function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exports: unknown }): void {
   const asset = `${name}-${process.platform}-${process.arch}.node`;
+  const hash = typeof SDC_ADDON_SHA256 === 'object' ? SDC_ADDON_SHA256[asset] : undefined;
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(sea.getRawAsset(asset) as ArrayBuffer);
   } catch {
     throw new Error(`cannot load ${name} addon: this executable has no asset ${asset}`);
   }
-  const hash = sha256(bytes);
+  if (!hash) throw new Error(`cannot load ${name} addon: this executable records no sha256 for ${asset}`);
   const uid = process.getuid ? process.getuid() : 'w';
   const failures: string[] = [];
   for (const dir of platform.addonDirs()) {

@@ -1,5 +1,4 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 /** A held exclusive lock on a serial device; `release()` is idempotent. */
@@ -39,6 +38,9 @@ function unique(dirs: Array<string | undefined>): string[] {
   return [...new Set(dirs.filter((d): d is string => !!d))];
 }
 
+/** node:os, loaded only when an addon is extracted: most runs never need it. */
+const os = (): typeof import('node:os') => require('node:os');
+
 /**
  * Random bytes from /dev/urandom, as mdata-client reads them: node:crypto would cost the tools
  * start-up time.
@@ -62,7 +64,7 @@ const posix: Platform = {
   lockDevice: async (path, deadline) => (await import('../transport/device-lock')).acquireDeviceLock(path, deadline),
   randomBytes: urandom,
   invokedAs: () => ({ name: basename(process.argv0), path: process.argv0 }),
-  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), '/dev/shm', '/run', '/var/tmp', join(homedir(), '.cache'), dirname(process.execPath)]),
+  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, os().tmpdir(), '/dev/shm', '/run', '/var/tmp', join(os().homedir(), '.cache'), dirname(process.execPath)]),
   processGroups: true,
   killTree: (pid, signal) => signalQuietly(-pid, signal),
 };
@@ -96,7 +98,7 @@ const windows: Platform = {
   lockDevice: async () => ({ release() {} }),
   randomBytes: (count) => (require('node:crypto') as typeof import('node:crypto')).randomBytes(count),
   invokedAs: () => ({ name: basename(process.execPath).toLowerCase().replace(/\.exe$/, ''), path: process.execPath }),
-  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, tmpdir(), join(homedir(), '.cache'), dirname(process.execPath)]),
+  addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, os().tmpdir(), join(os().homedir(), '.cache'), dirname(process.execPath)]),
   processGroups: false,
   // Windows has no signals to ask politely: the time limit ends the whole tree at once.
   killTree: (pid) => taskkillTree(pid),

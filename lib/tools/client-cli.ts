@@ -1,7 +1,7 @@
 import type { Operation } from '../client/metadata-client';
 import { BudgetExhaustedError, HostFailureError, NotFoundError, openMetadataSession, UnsupportedError, type MetadataSession } from '../client/session';
 import { versionLine } from '../version';
-import { EXIT, shortName } from './run';
+import { EXIT, shortName, writeStdout } from './run';
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 
@@ -71,10 +71,10 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
       i++;
       break;
     } else if (a === '--help') {
-      process.stdout.write(helpText(name, spec));
+      writeStdout(helpText(name, spec));
       return EXIT.OK;
     } else if (a === '--version') {
-      process.stdout.write(versionLine(name));
+      writeStdout(versionLine(name));
       return EXIT.OK;
     } else if (a === '--timeout' || a.startsWith('--timeout=')) {
       timeoutText = a === '--timeout' ? args[++i] : a.slice('--timeout='.length);
@@ -149,5 +149,6 @@ export function reportFailure(err: unknown, prefix: string): number {
 /** Writes a value as mdata-client does: a newline is added unless it already ends in one. */
 export function printValue(value: Buffer, addNewlineWhenEmpty: boolean): void {
   const needsNewline = value.length === 0 ? addNewlineWhenEmpty : value[value.length - 1] !== 0x0a;
-  process.stdout.write(needsNewline ? Buffer.concat([value, Buffer.from('\n')]) : value);
+  writeStdout(value);
+  if (needsNewline) writeStdout('\n');
 }

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import type { ActionOption, ActionOptions } from '../guest/action';
 import { versionLine } from '../version';
 import { DEFAULT_TIMEOUT_SECONDS, parseSeconds, writeErr } from './client-cli';
-import { EXIT } from './run';
+import { EXIT, writeStdout } from './run';
 
 export interface GuestToolSpec {
   name: string;
@@ -54,11 +54,11 @@ export function parseGuestArgs(args: string[], spec: GuestToolSpec): GuestArgs |
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--help') {
-      process.stdout.write(helpText(spec));
+      writeStdout(helpText(spec));
       return EXIT.OK;
     }
     if (arg === '--version') {
-      process.stdout.write(versionLine(`sdc-guest ${spec.name}`));
+      writeStdout(versionLine(`sdc-guest ${spec.name}`));
       return EXIT.OK;
     }
     const eq = arg.indexOf('=');

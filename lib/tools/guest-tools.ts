@@ -16,7 +16,7 @@ import { reportFailure, writeErr } from './client-cli';
 import { ToolLog } from '../guest/log';
 import { MetadataUnavailableError, type MetadataView } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
-import { EXIT, type ToolMain } from './run';
+import { EXIT, writeStdout, type ToolMain } from './run';
 
 /** The guest system this executable runs on: its actions in boot order, its paths, its image preparation. */
 export function guestSystem(): GuestSystem {
@@ -37,7 +37,7 @@ function noMetadata(tool: string): MetadataView {
 }
 
 function settingsOf(args: GuestArgs) {
-  return { ...args, system: guestSystem(), budgetSeconds: args.timeoutSeconds, print: (text: string) => void process.stdout.write(text) };
+  return { ...args, system: guestSystem(), budgetSeconds: args.timeoutSeconds, print: writeStdout };
 }
 
 /** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
@@ -102,7 +102,7 @@ const status: ToolMain = async (args) => {
   const records = Object.entries(state.actions);
   out.push(`state: ${stateFile}${records.length ? ` (instance ${state.instance ?? 'unknown'})` : ' (no run recorded)'}`);
   for (const [name, r] of records) out.push(`  ${name.padEnd(26)} ${r.result.padEnd(8)} ${r.at}  ${r.detail}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  writeStdout(`${out.join('\n')}\n`);
   return code;
 };
 

@@ -1,4 +1,4 @@
-import { EXIT, type ToolMain } from './run';
+import { EXIT, writeStdout, type ToolMain } from './run';
 import { versionLine } from '../version';
 import { InputError, MetadataStore } from '../server/store';
 import { connectToChardev, DEFAULT_MAX_LINE, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
@@ -101,11 +101,11 @@ export const main: ToolMain = async (args) => {
     return EXIT.USAGE;
   }
   if (config === 'help') {
-    process.stdout.write(HELP);
+    writeStdout(HELP);
     return EXIT.OK;
   }
   if (config === 'version') {
-    process.stdout.write(versionLine('mdata-server'));
+    writeStdout(versionLine('mdata-server'));
     return EXIT.OK;
   }
 

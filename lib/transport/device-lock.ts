@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAddon } from '../native/load-addon';
 import type { DeviceLock } from '../platform';
+import { sleep } from '../time-limit';
 
 /*
  * An exclusive fcntl (POSIX record) lock on a serial device, the lock mdata-client and cloud-init take.

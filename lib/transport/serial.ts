@@ -23,14 +23,9 @@ class SerialTransport implements Transport {
     });
   }
 
-  discardInput(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.port.flush((err) => {
-        if (err) return reject(new TransientError('Failed to flush serial port before use.'));
-        this.input.discard();
-        resolve();
-      });
-    });
+  /** The open has just flushed the device (serialport's open does tcflush TCIOFLUSH, PurgeComm on Windows): a second flush would cost a round trip to its thread pool. */
+  async discardInput(): Promise<void> {
+    this.input.discard();
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ export interface Transport {
   readonly description: string;
   readonly input: LineChannel;
   write(data: string): Promise<void>;
-  /** Drop bytes that arrived before this point (stale replies on a shared serial line). */
+  /** Drop bytes that arrived before this point (stale replies on a shared serial line); called right after the open. */
   discardInput(): Promise<void>;
   close(): Promise<void>;
 }

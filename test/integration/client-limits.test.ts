@@ -1,7 +1,7 @@
 // A hostile or broken host must not crash or exhaust a client, and values the protocol cannot
 // carry are refused up front: endless lines, endless V1 bodies, large values, a closed stdout,
 // bytes that are not UTF-8.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
@@ -117,6 +117,53 @@ test('a reader that closes stdout early ends mdata-get quietly (status 141, like
       });
       assert.is(stderr, '');
       assert.is(code, 141);
+    }
+  } finally {
+    await host.close();
+  }
+});
+
+// The tool's stdout: a pipe left in non-blocking mode (as a parent that shares it may leave it),
+// read only once the tool has filled it. Prints what came through; exits with the tool's status.
+const FULL_PIPE_READER = `
+import array, fcntl, os, subprocess, sys, termios, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+queued = array.array('i', [0])
+deadline = time.time() + 20
+while queued[0] < 65536 and p.poll() is None and time.time() < deadline:
+    time.sleep(0.01)
+    fcntl.ioctl(r, termios.FIONREAD, queued)
+if queued[0] < 65536:
+    sys.exit('the tool never filled the pipe')
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+sys.stdout.buffer.flush()
+sys.exit(p.wait())
+`;
+
+test('a full non-blocking stdout: mdata-get waits for the reader and every byte arrives', async () => {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(false);
+  try {
+    const value = Buffer.from(randomBytes(768 * 1024).toString('base64'));
+    const put = await runTool(bundleCommand, 'mdata-put', ['big'], { env: host.env(false), input: value });
+    assert.is(put.code, 0, put.stderr);
+    for (const command of [bundleCommand, linuxExecutableCommand]) {
+      const { file, args } = command('mdata-get');
+      const r = await new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+        const env = { ...process.env, ...host.env(false) };
+        execFile('python3', ['-c', FULL_PIPE_READER, file, ...args, 'big'], { env, encoding: 'buffer', maxBuffer: 8 * MiB, timeout: 60_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr: stderr.toString() }),
+        );
+      });
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stderr, '');
+      assert.ok(r.stdout.equals(Buffer.concat([value, Buffer.from('\n')])), `${file}: the value differs (${r.stdout.length} bytes)`);
     }
   } finally {
     await host.close();

@@ -58,6 +58,7 @@ test.after(async () => {
 
 function assertVersion(r: Result, name: string): string {
   assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '', 'nothing on stderr (a code cache that V8 rejects prints a warning there)');
   const m = r.stdout.match(new RegExp(`^${name} ${VERSION.replace(/\./g, '\\.')} \\(([0-9a-f]{7,40})\\)\\n$`));
   assert.ok(m, `unexpected --version output: ${JSON.stringify(r.stdout)}`);
   return m![1];
@@ -101,7 +102,7 @@ test('Linux: mdata-get reads a key over a pty (serialport and fcntl-lock addons 
   assert.is(r.stdout, UTF8_VALUE);
 });
 
-test('the addons are extracted only for the serial transport, not for a socket', async () => {
+test('the addons are extracted only for the serial transport, not for a socket, into folders named by their content', async () => {
   const dir = mkdtempSync(join(scratch, 'native-'));
   const env = { TMPDIR: dir, MDATA_NATIVE_DIR: dir };
   const socket = await run(join(linuxDir, 'mdata-get'), ['utf8'], { env: { ...env, ...(await ptyHost()).env(false) } });
@@ -109,7 +110,43 @@ test('the addons are extracted only for the serial transport, not for a socket',
   assert.equal(readdirSync(dir), []);
   const pty = await run(join(linuxDir, 'mdata-get'), ['utf8'], { env: { ...env, ...(await ptyHost()).env(true) } });
   assert.is(pty.stdout, UTF8_VALUE, pty.stderr);
-  assert.is(readdirSync(dir).filter((f) => f.startsWith('mdata-native-')).length, 2);
+  // The build records each addon's sha256 in the executable; the folder names must match the bytes.
+  const sources = {
+    'serialport.node': join(repoRoot, 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds', 'linux-x64', '@serialport+bindings-cpp.glibc.node'),
+    'fcntl-lock.node': join(repoRoot, 'dist', 'native', 'fcntl-lock-linux-x64.node'),
+  };
+  const expected = Object.entries(sources).map(([file, src]) => `mdata-native-${process.getuid!()}-${sha256(src).slice(0, 16)}/${file}`);
+  const found = readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub)).map((file) => `${sub}/${file}`));
+  assert.equal(found.sort(), expected.sort());
+  for (const [file, src] of Object.entries(sources)) {
+    const extracted = found.find((f) => f.endsWith(`/${file}`))!;
+    assert.is(sha256(join(dir, extracted)), sha256(src), `${extracted} holds other bytes`);
+  }
+});
+
+/** The builtin modules Node compiles during one run (NODE_DEBUG_NATIVE=CODE_CACHE names each on stderr). */
+async function builtinsLoaded(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+  const r = await run(join(linuxDir, 'mdata-get'), args, { env: { ...env, NODE_DEBUG_NATIVE: 'CODE_CACHE' } });
+  assert.is(r.code, 0, r.stderr);
+  return [...r.stderr.matchAll(/^Compiling (\S+) with code cache/gm)].map((m) => m[1]);
+}
+
+test('start-up loads only the Node modules each path needs', async () => {
+  const h = await ptyHost();
+  // --version writes synchronously: not even a stream for stdout.
+  assert.equal(await builtinsLoaded(['--version']), ['internal/main/embedding']);
+  const socket = await builtinsLoaded(['utf8'], h.env(false));
+  assert.ok(socket.includes('net'), `the socket transport uses net: ${socket.join(' ')}`);
+  const pty = await builtinsLoaded(['utf8'], h.env(true));
+  assert.ok(pty.includes('sea'), `the serial transport extracts addons: ${pty.join(' ')}`);
+  // No hashing at start (the build records the addons' sha256), no port listing (child_process), no
+  // promise timers, no fs/promises (with readline) for the atomic writer's async half.
+  for (const [path, loaded, unwanted] of [
+    ['socket', socket, ['crypto', 'child_process', 'os', 'timers/promises', 'sea', 'fs/promises']],
+    ['pty', pty, ['crypto', 'child_process', 'net', 'dgram', 'timers/promises', 'fs/promises']],
+  ] as const) {
+    for (const name of unwanted) assert.not.ok(loaded.includes(name), `${path} loads ${name}: ${loaded.join(' ')}`);
+  }
 });
 
 // Runs mdata-get in a private mount namespace with TMPDIR, MDATA_NATIVE_DIR and HOME on a noexec tmpfs
