@@ -16,7 +16,7 @@ let sharedSocket: string;
 test('start a server on a unix socket', async () => {
   const seed = seedDir(WORK);
   sharedSocket = seed.socket;
-  shared = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm]);
+  shared = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm, '--max-connections', '128']);
   assert.match(shared.stderr(), `mdata-server: listening on ${seed.socket}`);
 });
 
