@@ -3,12 +3,13 @@
 // 100 and 500 clients sending only GETs, and 500 clients of which every 10th request is a PUT.
 // Every scenario gets a fresh server, so its peak RSS (VmHWM) belongs to that scenario alone.
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest } from '../lib/protocol/v2';
 import { withTimeLimit } from '../lib/time-limit';
+import { memoryMiB } from '../test/support/mdata-server';
 import { startUntil, stop } from '../test/support/processes';
 import { median } from './timing';
 
@@ -31,18 +32,12 @@ const SCENARIOS: Scenario[] = [
   { name: '500 clients, 10% PUT', clients: 500, putEvery: 10 },
 ];
 
-async function startServer(dir: string): Promise<ChildProcess> {
+async function startServer(dir: string, clients: number): Promise<ChildProcess> {
   const bundle = join(root, 'dist', 'node', 'mdata-server.cjs');
   const entry = existsSync(bundle) ? [bundle] : ['-r', 'tsm', join(root, 'cmd', 'mdata-server.ts')];
   copyFileSync(join(fixtures, 'metadata.json'), join(dir, 'metadata.json'));
-  const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet'];
+  const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet', '--max-connections', String(clients)];
   return (await startUntil(process.execPath, args, /listening on/)).child;
-}
-
-/** The server's peak resident set so far, in MiB (Linux). */
-function peakRssMiB(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024;
 }
 
 function connect(path: string): Promise<Socket> {
@@ -100,7 +95,7 @@ async function run(path: string, scenario: Scenario): Promise<{ perSecond: numbe
 
 async function measure(scenario: Scenario): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mdata-bench-'));
-  const server = await startServer(dir);
+  const server = await startServer(dir, scenario.clients);
   try {
     const results = [];
     for (let i = 0; i < RUNS; i++) results.push(await run(join(dir, 's.sock'), scenario));
@@ -110,7 +105,7 @@ async function measure(scenario: Scenario): Promise<void> {
     console.log(`  median GET/s: ${Math.round(median(results.map((r) => r.perSecond)))}`);
     console.log(`  median GET p50 latency: ${fmt(median(results.map((r) => r.p50)))} ms`);
     console.log(`  median GET p99 latency: ${fmt(median(results.map((r) => r.p99)))} ms`);
-    console.log(`  server peak RSS: ${peakRssMiB(server).toFixed(1)} MiB`);
+    console.log(`  server peak RSS: ${memoryMiB(server.pid!).peak.toFixed(1)} MiB`);
   } finally {
     await stop(server);
     rmSync(dir, { recursive: true, force: true });
