@@ -100,16 +100,16 @@ test('frames with junk before the length: the leftmost match wins, as in the una
   }
 });
 
-/** Median time (ms) of parsing `line`, over `runs` runs. */
-function parseTime(line: string, runs = 5): number {
-  const times: number[] = [];
+/** The fastest of `runs` parses of `line`, in ms: load from elsewhere only ever adds time. */
+function parseTime(line: string, runs = 7): number {
+  let fastest = Infinity;
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
     parseRequestLine(line);
     frameRequestId(line.slice(0, 256));
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    fastest = Math.min(fastest, Number(process.hrtime.bigint() - started) / 1e6);
   }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return fastest;
 }
 
 const WORST_SHAPES: Array<[string, (n: number) => string]> = [
@@ -122,12 +122,12 @@ const WORST_SHAPES: Array<[string, (n: number) => string]> = [
 ];
 
 for (const [shape, make] of WORST_SHAPES) {
-  test(`parse time is linear: ${shape}, 100k and 1M characters`, () => {
+  test(`parse time is linear: ${shape}, 10k and 100k characters`, () => {
     parseTime(make(1000));
-    const small = parseTime(make(100_000));
-    const large = parseTime(make(1_000_000));
-    // Linear: about 10; quadratic: about 100.
-    assert.ok(large / Math.max(small, 0.2) < 30, `${shape}: ${small.toFixed(2)} ms for 100k, ${large.toFixed(2)} ms for 1M`);
+    const small = parseTime(make(10_000));
+    const large = parseTime(make(100_000));
+    // Linear: about 10; quadratic: about 100. (Sizes that stay in the young generation and the caches.)
+    assert.ok(large / Math.max(small, 0.02) < 30, `${shape}: ${small.toFixed(3)} ms for 10k, ${large.toFixed(3)} ms for 100k`);
   });
 }
 
