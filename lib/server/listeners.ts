@@ -2,17 +2,12 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectionLog, Log } from './log';
-import { ByteBudget, Session } from './session';
+import { ByteBudget, Session, SessionOptions } from './session';
 import { InputError, MetadataStore } from './store';
 import { withTimeLimit } from '../time-limit';
 
-export interface ServerOptions {
-  /** Longest request line in bytes, LF not counted. */
-  maxLine: number;
-  /** Shared by the partial lines of every connection; see `lineBudgetBytes`. */
-  budget: ByteBudget;
-  /** Listening modes: close a connection after this long without traffic. */
-  idleTimeoutMs: number;
+/** `budget`: see `lineBudgetBytes`; `idleTimeoutMs`: listening modes only. */
+export interface ServerOptions extends SessionOptions {
   /** Listening modes: connections one socket (one zone) may have open at once. */
   maxConnections: number;
   /** Per-request problems (dropped frames, socket errors); may be a no-op. */
