@@ -1,14 +1,16 @@
-// A seeded, bounded fuzz of mdata-server over real unix sockets: hostile connections send mutated
-// frames and lines, long and over-long lines, binary junk, partial writes, half-closed and cut
-// connections and replies nobody reads, while a probe client must keep being served within a
-// bound and the server's memory must stay bounded. SDC_FUZZ_SEED replays a run.
+// A seeded, bounded fuzz of mdata-server over real unix sockets: hostile connections to one zone
+// send mutated frames and lines, long and over-long lines, binary junk, partial writes,
+// half-closed and cut connections and replies nobody reads, while probe clients in that zone and
+// in another must keep being served within a bound and the server's memory must stay bounded.
+// SDC_FUZZ_SEED replays a run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest, frameLine } from '../../lib/protocol/v2';
-import { Client, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
+import { Client, memoryMiB, startServer, stopServer } from '../support/mdata-server';
+import { repoRoot } from '../support/run-tool';
 import { fuzzSeed, Random } from '../support/random';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-fuzz-'));
@@ -115,44 +117,50 @@ async function hostileRound(path: string, random: Random, deadline: number): Pro
   }
 }
 
-test(`fuzz for ${FUZZ_MS / 1000} s with ${WORKERS} hostile connections: the probe is served, memory stays bounded (seed ${SEED})`, async () => {
-  const seed = seedDir(WORK);
-  const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--max-line', String(MAX_LINE)]);
+/** Sends `GET num` every 50 ms until `deadline`; returns each answer's time in ms. */
+async function probe(path: string, deadline: number): Promise<number[]> {
+  const client = await Client.connect(path);
+  const times: number[] = [];
+  while (Date.now() < deadline) {
+    const started = Date.now();
+    assert.is(await client.ask('GET num\n', NUM, PROBE_LIMIT_MS * 2), NUM, `${path}: probe ${times.length}`);
+    times.push(Date.now() - started);
+    await sleep(50);
+  }
+  client.close();
+  return times;
+}
+
+test(`fuzz for ${FUZZ_MS / 1000} s, ${WORKERS} hostile connections to one zone: probes in it and in another zone are served, memory stays bounded (seed ${SEED})`, async () => {
+  const root = join(WORK, 'zones');
+  for (const zone of ['hostile', 'other']) {
+    mkdirSync(join(root, zone, 'config'), { recursive: true });
+    copyFileSync(join(repoRoot, 'test', 'fixtures', 'server', 'metadata.json'), join(root, zone, 'config', 'metadata.json'));
+  }
+  const socket = (zone: string) => join(root, zone, 'metadata.sock');
+  const server = await startServer(['--zones-root', root, '--max-line', String(MAX_LINE)]);
   const pid = server.child.pid!;
   const before = memoryMiB(pid).rss;
   const deadline = Date.now() + FUZZ_MS;
 
-  const probe = await Client.connect(seed.socket);
-  const probeTimes: number[] = [];
-  const probing = (async () => {
-    while (Date.now() < deadline) {
-      const started = Date.now();
-      const reply = await probe.ask('GET num\n', NUM, PROBE_LIMIT_MS * 2);
-      assert.is(reply, NUM, `probe ${probeTimes.length}`);
-      probeTimes.push(Date.now() - started);
-      await sleep(50);
-    }
-  })();
   let rounds = 0;
   const workers = Array.from({ length: WORKERS }, async (_, i) => {
     const random = new Random(SEED + i);
     while (Date.now() < deadline) {
-      await hostileRound(seed.socket, random, deadline);
+      await hostileRound(socket('hostile'), random, deadline);
       rounds++;
     }
   });
-  await Promise.all([probing, ...workers]);
+  const [sameZone, otherZone] = await Promise.all([probe(socket('hostile'), deadline), probe(socket('other'), deadline), ...workers]);
   const memory = memoryMiB(pid);
 
-  assert.is(await probe.ask('GET num\n', NUM), NUM);
-  probe.close();
-  const slowest = Math.max(...probeTimes);
-  console.log(`  ${rounds} hostile rounds; ${probeTimes.length} probes, slowest ${slowest} ms; server RSS ${before.toFixed(0)} -> peak ${memory.peak.toFixed(0)} MiB; ${server.stderrBytes()} bytes of log`);
-  assert.ok(probeTimes.length > 20, `${probeTimes.length} probes`);
+  const slowest = Math.max(...sameZone, ...otherZone);
+  console.log(`  ${rounds} hostile rounds; ${sameZone.length} + ${otherZone.length} probes, slowest ${slowest} ms; server RSS ${before.toFixed(0)} -> peak ${memory.peak.toFixed(0)} MiB; ${server.stderrBytes()} bytes of log`);
+  assert.ok(sameZone.length > 20 && otherZone.length > 20, `${sameZone.length} and ${otherZone.length} probes`);
   assert.ok(slowest < PROBE_LIMIT_MS, `a probe waited ${slowest} ms`);
   assert.ok(memory.peak - before < 200, `server peak grew by ${(memory.peak - before).toFixed(0)} MiB`);
   assert.ok(server.stderrBytes() < 256 * 1024, `${server.stderrBytes()} bytes of log`);
-  JSON.parse(readFileSync(seed.metadata, 'utf8'));
+  for (const zone of ['hostile', 'other']) JSON.parse(readFileSync(join(root, zone, 'config', 'metadata.json'), 'utf8'));
   const stopping = Date.now();
   assert.is(await stopServer(server), 0);
   assert.ok(Date.now() - stopping < 5000, 'stopped promptly on SIGTERM');
