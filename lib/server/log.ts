@@ -6,6 +6,8 @@ export type Log = (message: string) => void;
 const MAX_MESSAGE = 300;
 /** Bytes that may wait for a stream that is not being read (a log pipe nobody drains). */
 const MAX_QUEUED = 64 * 1024;
+/** Problems of one connection that are logged; the rest are counted. */
+const SHOWN_PER_CONNECTION = 3;
 
 /**
  * One line per message to `stream`, after `prefix`. While more than MAX_QUEUED bytes wait to be
@@ -73,11 +75,10 @@ export class ConnectionLog {
   constructor(
     private readonly log: Log,
     readonly name: string,
-    private readonly maxShown = 3,
   ) {}
 
   readonly problem: Log = (message) => {
-    if (this.shown < this.maxShown) {
+    if (this.shown < SHOWN_PER_CONNECTION) {
       this.shown++;
       this.log(`${this.name}: ${message}`);
     } else {
