@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest, frameLine } from '../../lib/protocol/v2';
-import { Client, memoryMiB, startServer, stopServer } from '../support/mdata-server';
+import { Client, killServers, memoryMiB, startServer, stopServer } from '../support/mdata-server';
 import { repoRoot } from '../support/run-tool';
 import { fuzzSeed, Random } from '../support/random';
 
@@ -167,6 +167,7 @@ test(`fuzz for ${FUZZ_MS / 1000} s, ${WORKERS} hostile connections to one zone: 
 });
 
 test.after(() => {
+  killServers();
   rmSync(WORK, { recursive: true, force: true });
 });
 

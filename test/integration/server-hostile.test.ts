@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest, frameLine } from '../../lib/protocol/v2';
-import { Client, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
+import { Client, killServers, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
 import { skipTest } from '../support/skip';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-hostile-'));
@@ -331,6 +331,7 @@ test('--zones-root refuses symbolic links: a zone folder, its config folder, met
 });
 
 test.after(() => {
+  killServers();
   rmSync(WORK, { recursive: true, force: true });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeFrame, encodeRequest, frameLine as frame, parseFrame } from '../../lib/protocol/v2';
 import { withTimeLimit } from '../../lib/time-limit';
 import { DROPPED_FRAMES, PUT_THEN_DELETE, READ_ONLY_V2, V1 } from '../fixtures/server/agent-vectors';
-import { Client, runServer, RunningServer, seedDir, startServer, stopServer } from '../support/mdata-server';
+import { Client, killServers, RunningServer, runServer, seedDir, startServer, stopServer } from '../support/mdata-server';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-server-test-'));
 let shared: RunningServer;
@@ -312,6 +312,7 @@ test('--zones-root: each zone sees only its own data; a PUT changes only its own
 });
 
 test.after(() => {
+  killServers();
   rmSync(WORK, { recursive: true, force: true });
 });
 

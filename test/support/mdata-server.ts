@@ -27,6 +27,13 @@ const READY = /listening on|serving \d+ zones|waiting for|connected to/;
 /** What a test keeps of the server's stderr; the rest is counted in `stderrBytes`. */
 const STDERR_KEPT = 1024 * 1024;
 
+const running = new Set<ChildProcess>();
+
+/** Kills the servers a test started and did not stop (it failed before it could): call in `test.after`. */
+export function killServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /**
  * Start mdata-server from the sources; resolves when stderr matches `ready`. With
  * `readStderr: false` the pipe is no longer read after that, as when nobody reads a log pipe.
@@ -35,7 +42,13 @@ export function startServer(args: string[], ready = READY, options: { readStderr
   const child = spawn(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let bytes = 0;
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
