@@ -19,7 +19,9 @@ export function seedDir(parent: string): { dir: string; metadata: string; vm: st
 
 export interface RunningServer {
   child: ChildProcess;
+  /** Its stderr so far (the first MiB). */
   stderr: () => string;
+  stderrBytes: () => number;
   exited: Promise<number | null>;
 }
 
@@ -38,7 +40,7 @@ export function killServers(): void {
  * Start mdata-server from the sources; resolves when stderr matches `ready`. With
  * `readStderr: false` the pipe is no longer read after that, as when nobody reads a log pipe.
  */
-export function startServer(args: string[], ready = READY, options: { readStderr?: boolean } = {}): Promise<RunningServer & { stderrBytes: () => number }> {
+export function startServer(args: string[], ready = READY, options: { readStderr?: boolean } = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let bytes = 0;
@@ -54,10 +56,12 @@ export function startServer(args: string[], ready = READY, options: { readStderr
       child.kill('SIGKILL');
       reject(new Error(`server not ready in 10 s: ${stderr}`));
     }, 10_000);
+    let started = false;
     child.stderr!.on('data', (d: Buffer) => {
       bytes += d.length;
       if (stderr.length < STDERR_KEPT) stderr += d.toString();
-      if (!ready.test(stderr)) return;
+      if (started || !ready.test(stderr)) return;
+      started = true;
       clearTimeout(timer);
       if (options.readStderr === false) child.stderr!.pause();
       resolve({ child, stderr: () => stderr, stderrBytes: () => bytes, exited });
