@@ -1,5 +1,7 @@
-// mdata-server throughput (GET/s) and p99 latency with 100 concurrent clients, each on its own
-// connection over a loopback unix socket, sending one V2 GET at a time. Median of several runs.
+// mdata-server throughput (GET/s), p50/p99 GET latency and the server's peak RSS, over a loopback
+// unix socket. Each client has its own connection and sends one V2 request at a time. Scenarios:
+// 100 and 500 clients sending only GETs, and 500 clients of which every 10th request is a PUT.
+// Every scenario gets a fresh server, so its peak RSS (VmHWM) belongs to that scenario alone.
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
@@ -7,21 +9,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest } from '../lib/protocol/v2';
 import { withTimeLimit } from '../lib/time-limit';
+import { memoryMiB } from '../test/support/mdata-server';
 import { startUntil, stop } from '../test/support/processes';
 import { median } from './timing';
 
-const CLIENTS = 100;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 2000);
 const MAX_REQUESTS_PER_CLIENT = 100_000;
 const root = join(__dirname, '..');
 const fixtures = join(root, 'test', 'fixtures', 'server');
 
-async function startServer(dir: string): Promise<ChildProcess> {
+interface Scenario {
+  name: string;
+  clients: number;
+  /** Every `putEvery`-th request of a client is a PUT (0: GETs only). */
+  putEvery: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '100 clients, GET only', clients: 100, putEvery: 0 },
+  { name: '500 clients, GET only', clients: 500, putEvery: 0 },
+  { name: '500 clients, 10% PUT', clients: 500, putEvery: 10 },
+];
+
+async function startServer(dir: string, clients: number): Promise<ChildProcess> {
   const bundle = join(root, 'dist', 'node', 'mdata-server.cjs');
   const entry = existsSync(bundle) ? [bundle] : ['-r', 'tsm', join(root, 'cmd', 'mdata-server.ts')];
   copyFileSync(join(fixtures, 'metadata.json'), join(dir, 'metadata.json'));
-  const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet'];
+  const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet', '--max-connections', String(clients)];
   return (await startUntil(process.execPath, args, /listening on/)).child;
 }
 
@@ -32,26 +47,31 @@ function connect(path: string): Promise<Socket> {
   });
 }
 
-/** One client: GET user-script in a loop until the deadline; returns each request's latency in ms. */
-function hammer(socket: Socket, index: number, deadline: number): Promise<number[]> {
+/** One client: GET user-script (or PUT its own key) in a loop until the deadline; returns each GET's latency in ms. */
+function hammer(socket: Socket, index: number, deadline: number, putEvery: number): Promise<number[]> {
   const reqid = (0xb0000 + index).toString(16).padStart(8, '0');
-  const request = encodeRequest('GET', reqid, 'user-script');
-  const expected = encodeFrame(reqid, 'SUCCESS', '#!/bin/sh\necho hi\n');
+  const get = encodeRequest('GET', reqid, 'user-script');
+  const put = encodeRequest('PUT', reqid, `bench-${index}`, `value of client ${index}`);
+  const replies = { get: encodeFrame(reqid, 'SUCCESS', '#!/bin/sh\necho hi\n'), put: encodeFrame(reqid, 'SUCCESS', 'OK') };
   const latencies: number[] = [];
+  let sent = 0;
   return new Promise((resolve, reject) => {
     let buffer = '';
     let sentAt = 0n;
+    let isPut = false;
     const send = () => {
+      isPut = putEvery > 0 && ++sent % putEvery === 0;
       sentAt = process.hrtime.bigint();
-      socket.write(request);
+      socket.write(isPut ? put : get);
     };
     socket.on('data', (d: Buffer) => {
       buffer += d.toString('latin1');
       if (!buffer.endsWith('\n')) return;
-      if (buffer !== expected) return reject(new Error(`unexpected reply ${JSON.stringify(buffer)}`));
+      const expected = isPut ? replies.put : replies.get;
+      if (buffer !== expected) return reject(new Error(`unexpected reply ${JSON.stringify(buffer.slice(0, 200))}`));
       buffer = '';
-      latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
-      if (Date.now() < deadline && latencies.length < MAX_REQUESTS_PER_CLIENT) send();
+      if (!isPut) latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+      if (Date.now() < deadline && sent < MAX_REQUESTS_PER_CLIENT) send();
       else resolve(latencies);
     });
     socket.on('error', reject);
@@ -60,10 +80,10 @@ function hammer(socket: Socket, index: number, deadline: number): Promise<number
   });
 }
 
-async function run(path: string): Promise<{ perSecond: number; p50: number; p99: number }> {
-  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connect(path)));
+async function run(path: string, scenario: Scenario): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const sockets = await Promise.all(Array.from({ length: scenario.clients }, () => connect(path)));
   const started = Date.now();
-  const clients = Promise.all(sockets.map((s, i) => hammer(s, i, started + RUN_MS)));
+  const clients = Promise.all(sockets.map((s, i) => hammer(s, i, started + RUN_MS, scenario.putEvery)));
   const all = (await withTimeLimit(clients, RUN_MS + 10_000, () => {
     throw new Error('clients still waiting for replies 10 s after the run');
   })).flat();
@@ -73,22 +93,27 @@ async function run(path: string): Promise<{ perSecond: number; p50: number; p99:
   return { perSecond: all.length / elapsed, p50: all[Math.floor(all.length * 0.5)], p99: all[Math.floor(all.length * 0.99)] };
 }
 
-async function main(): Promise<void> {
+async function measure(scenario: Scenario): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mdata-bench-'));
-  const server = await startServer(dir);
+  const server = await startServer(dir, scenario.clients);
   try {
     const results = [];
-    for (let i = 0; i < RUNS; i++) results.push(await run(join(dir, 's.sock')));
+    for (let i = 0; i < RUNS; i++) results.push(await run(join(dir, 's.sock'), scenario));
     const fmt = (n: number) => n.toFixed(2);
-    console.log(`mdata-server, ${CLIENTS} concurrent clients, ${RUNS} runs of ${RUN_MS} ms:`);
+    console.log(`mdata-server, ${scenario.name}, ${RUNS} runs of ${RUN_MS} ms:`);
     console.log(`  runs GET/s: ${results.map((r) => Math.round(r.perSecond)).join(' ')}`);
     console.log(`  median GET/s: ${Math.round(median(results.map((r) => r.perSecond)))}`);
-    console.log(`  median p50 latency: ${fmt(median(results.map((r) => r.p50)))} ms`);
-    console.log(`  median p99 latency: ${fmt(median(results.map((r) => r.p99)))} ms`);
+    console.log(`  median GET p50 latency: ${fmt(median(results.map((r) => r.p50)))} ms`);
+    console.log(`  median GET p99 latency: ${fmt(median(results.map((r) => r.p99)))} ms`);
+    console.log(`  server peak RSS: ${memoryMiB(server.pid!).peak.toFixed(1)} MiB`);
   } finally {
     await stop(server);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  for (const scenario of SCENARIOS) await measure(scenario);
 }
 
 main().catch((err) => {

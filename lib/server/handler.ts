@@ -2,10 +2,9 @@ import { encodeV1Success } from '../protocol/v1';
 import { encodeFrame } from '../protocol/v2';
 import { decodeBase64Lenient } from '../protocol/base64';
 import { frameRequestId, parseRequestLine } from '../protocol/request';
+import type { Log } from './log';
 import { MetadataStore } from './store';
 import { encodeValue, internalNamespace, listKeys, lookup, mapForUpdate } from './vm-object';
-
-export type Log = (message: string) => void;
 
 /** What a request asks for and how it went, before it is written as V1 or V2. */
 type Outcome = { value: string } | { failure: string | null } | 'notfound';
@@ -38,12 +37,13 @@ export async function handleRequest(line: string, store: MetadataStore, log: Log
 }
 
 /**
- * The answer to a line longer than the limit, given its first bytes: a V2 FAILURE frame when the
- * line starts like a frame (so the client sees its request id), else a V1 `FAILURE`.
+ * The answer to a line that was refused (too long), given its first bytes: a V2 FAILURE frame
+ * with `reason` when the line starts like a frame (so the client sees its request id), else a
+ * V1 `FAILURE`.
  */
-export function overLongResponse(prefix: string, maxLine: number): string {
+export function refusedLineResponse(prefix: string, reason: string): string {
   const reqid = frameRequestId(prefix);
-  return reqid ? encodeFrame(reqid, 'FAILURE', `Request line longer than ${maxLine} bytes`) : 'FAILURE\n';
+  return reqid ? encodeFrame(reqid, 'FAILURE', reason) : 'FAILURE\n';
 }
 
 async function execute(command: string, arg: string, store: MetadataStore, isV2: boolean, log: Log): Promise<Outcome> {
@@ -51,7 +51,7 @@ async function execute(command: string, arg: string, store: MetadataStore, isV2:
   if (command === 'KEYS') return { value: listKeys(store.view()).join('\n') };
   if (isV2 && command === 'PUT') return put(arg, store, log);
   if (isV2 && command === 'DELETE') return remove(arg.trim(), store, log);
-  log(`unknown command ${JSON.stringify(command).slice(0, 80)}`);
+  log(`unknown command ${JSON.stringify(command.slice(0, 80))}`);
   return { failure: `Unknown command ${command}` };
 }
 

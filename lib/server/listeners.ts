@@ -1,16 +1,18 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { handleRequest, Log, overLongResponse } from './handler';
+import { ConnectionLog, Log } from './log';
+import { ByteBudget, Session, SessionOptions } from './session';
 import { InputError, MetadataStore } from './store';
 import { withTimeLimit } from '../time-limit';
 
-export interface ServerOptions {
-  /** Longest request line in bytes, LF not counted. */
-  maxLine: number;
+/** `budget`: see `lineBudgetBytes`; `idleTimeoutMs`: listening modes only. */
+export interface ServerOptions extends SessionOptions {
+  /** Listening modes: connections one socket (one zone) may have open at once. */
+  maxConnections: number;
   /** Per-request problems (dropped frames, socket errors); may be a no-op. */
   log: Log;
-  /** State changes: listening, connected, disconnected. Always shown. */
+  /** State changes: listening, connected, disconnected, zones skipped. Always shown. */
   status: Log;
 }
 
@@ -20,120 +22,23 @@ export interface Service {
 }
 
 export const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
-const MAX_QUEUED_LINES = 256;
+export const DEFAULT_IDLE_TIMEOUT_S = 300;
+export const DEFAULT_MAX_CONNECTIONS = 64;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 2000;
 const SHUTDOWN_WAIT_MS = 5000;
-
-/** Splits a byte stream into LF-terminated lines, never holding more than `maxLine` bytes. */
-export class LineSplitter {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private discarding = false;
-
-  constructor(
-    private readonly maxLine: number,
-    private readonly onLine: (line: Buffer) => void,
-    private readonly onOverLong: (prefix: Buffer) => void,
-  ) {}
-
-  push(data: Buffer): void {
-    let start = 0;
-    while (start <= data.length) {
-      const lf = data.indexOf(0x0a, start);
-      const piece = data.subarray(start, lf === -1 ? data.length : lf);
-      if (!this.discarding) {
-        if (this.size + piece.length > this.maxLine) {
-          this.onOverLong(Buffer.concat([...this.chunks, piece], Math.min(256, this.size + piece.length)));
-          this.discarding = true;
-          this.chunks = [];
-          this.size = 0;
-        } else if (piece.length > 0) {
-          this.chunks.push(piece);
-          this.size += piece.length;
-        }
-      }
-      if (lf === -1) return;
-      if (!this.discarding) this.onLine(Buffer.concat(this.chunks, this.size));
-      this.discarding = false;
-      this.chunks = [];
-      this.size = 0;
-      start = lf + 1;
-    }
-  }
-}
-
 /**
- * One connection: lines are answered one at a time, in order. Reading pauses while many lines
- * are queued or the peer does not read its answers, so memory stays bounded. When the peer
- * shuts down its side, the pending answers are still sent before the connection is ended.
+ * Stream buffer sizes of accepted connections. A paused connection keeps up to this many bytes
+ * of unread input, each read with a few hundred bytes of overhead: a small mark keeps that low.
  */
-class Session {
-  private readonly queue: Array<() => Promise<string | null>> = [];
-  private busy = false;
-  private closed = false;
-  private peerEnded = false;
+const SOCKET_HIGH_WATER = 4096;
 
-  constructor(
-    private readonly socket: Socket,
-    store: MetadataStore,
-    private readonly options: ServerOptions,
-  ) {
-    const { maxLine, log } = options;
-    const splitter = new LineSplitter(
-      maxLine,
-      (line) => this.enqueue(() => handleRequest(line.toString('utf8'), store, log)),
-      (prefix) => {
-        log(`request line longer than ${maxLine} bytes discarded`);
-        this.enqueue(async () => overLongResponse(prefix.toString('latin1'), maxLine));
-      },
-    );
-    socket.on('data', (data: Buffer) => splitter.push(data));
-    socket.on('error', (err) => log(`connection error: ${err.message}`));
-    socket.on('end', () => {
-      this.peerEnded = true;
-      void this.pump();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.queue.length = 0;
-    });
-  }
-
-  private enqueue(task: () => Promise<string | null>): void {
-    this.queue.push(task);
-    if (this.queue.length > MAX_QUEUED_LINES) this.socket.pause();
-    void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    while (this.queue.length > 0 && !this.closed) {
-      const reply = await this.queue.shift()!().catch((err: Error) => {
-        this.options.log(`request failed: ${err.message}`);
-        return null;
-      });
-      if (reply !== null && !this.closed && !this.socket.write(reply)) await drainedOrClosed(this.socket);
-    }
-    this.busy = false;
-    if (this.closed) return;
-    if (this.peerEnded) this.socket.end();
-    else this.socket.resume();
-  }
+/** The budget for all partial lines together: 64 MiB, or four of the longest lines if more. */
+export function lineBudgetBytes(maxLine: number): number {
+  return Math.max(64 * 1024 * 1024, 4 * maxLine);
 }
 
-function drainedOrClosed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
+let connectionCount = 0;
 
 /** Remove a stale socket file at `path`; refuse to remove anything else. */
 async function removeStaleSocket(path: string): Promise<void> {
@@ -143,14 +48,24 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-/** `--socket PATH`: listen; every connection is its own session, as on a zone socket. */
-export async function listenOnSocket(path: string, store: MetadataStore, options: ServerOptions): Promise<Service> {
+/**
+ * `--socket PATH`: listen; every connection is its own session, as on a zone socket. Past
+ * `maxConnections` open ones, a new connection is closed at once (and logged). `label` names
+ * the socket in log lines (a zone).
+ */
+export async function listenOnSocket(path: string, store: MetadataStore, options: ServerOptions, label?: string): Promise<Service> {
   await removeStaleSocket(path);
   const connections = new Set<Socket>();
-  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+  const server: Server = createServer({ allowHalfOpen: true, highWaterMark: SOCKET_HIGH_WATER }, (socket) => {
+    if (connections.size >= options.maxConnections) {
+      options.log(`${label ?? path}: connection refused: ${connections.size} connections open (--max-connections)`);
+      socket.destroy();
+      return;
+    }
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
-    new Session(socket, store, options);
+    const name = `${label ? `${label} ` : ''}connection ${++connectionCount}`;
+    new Session(socket, store, options, new ConnectionLog(options.log, name));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -192,7 +107,8 @@ export function connectToChardev(path: string, store: MetadataStore, options: Se
       delay = RECONNECT_MIN_MS;
       lastError = '';
       options.status(`connected to ${path}`);
-      new Session(current, store, options);
+      // The hypervisor's one connection: never timed out (bytes the guest sends meanwhile would be lost).
+      new Session(current, store, { ...options, idleTimeoutMs: 0 }, new ConnectionLog(options.log, path));
     });
     current.on('error', (err: NodeJS.ErrnoException) => {
       if (connected || err.code === lastError) return;
@@ -220,9 +136,30 @@ export function connectToChardev(path: string, store: MetadataStore, options: Se
 }
 
 /**
+ * The files of the zone in `dir`: null when it has no `config/metadata.json` (not a zone), a
+ * reason when it is refused. Symbolic links are refused, so that no zone is served (or
+ * rewrites) another zone's files.
+ */
+async function zoneFiles(dir: string): Promise<{ metadata: string; vm?: string } | { refused: string } | null> {
+  const config = join(dir, 'config');
+  const metadata = join(config, 'metadata.json');
+  const vm = join(config, 'vm.json');
+  const info = (path: string) => lstat(path).catch(() => null);
+  const link = (path: string) => ({ refused: `${path} is a symbolic link` });
+  if ((await info(config))?.isSymbolicLink()) return link(config);
+  const metadataInfo = await info(metadata);
+  if (!metadataInfo) return null;
+  if (metadataInfo.isSymbolicLink()) return link(metadata);
+  const vmInfo = await info(vm);
+  if (vmInfo?.isSymbolicLink()) return link(vm);
+  return { metadata, vm: vmInfo ? vm : undefined };
+}
+
+/**
  * `--zones-root DIR`: every `DIR/<name>/config/metadata.json` (with optional `config/vm.json`)
- * is served at `DIR/<name>/metadata.sock`, each zone from its own store. Zones with bad files
- * are skipped with an error line; no servable zone at all is an input error.
+ * is served at `DIR/<name>/metadata.sock`, each zone from its own store, with its own connection
+ * limit and at most half of the line budget. Zones with bad files or symbolic links are skipped
+ * with an error line; no servable zone at all is an input error.
  */
 export async function serveZones(root: string, options: ServerOptions): Promise<{ service: Service; zones: string[] }> {
   let entries;
@@ -233,18 +170,27 @@ export async function serveZones(root: string, options: ServerOptions): Promise<
   }
   const services: Service[] = [];
   const zones: string[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const config = join(root, entry.name, 'config');
-    const metadataPath = join(config, 'metadata.json');
-    if (!(await lstat(metadataPath).catch(() => null))) continue;
-    const vmPath = join(config, 'vm.json');
-    const hasVm = (await lstat(vmPath).catch(() => null)) !== null;
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const dir = join(root, entry.name);
+    const skip = (why: string) => options.status(`zone ${entry.name} skipped: ${why}`);
+    if (entry.isSymbolicLink()) {
+      skip(`${dir} is a symbolic link`);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const files = await zoneFiles(dir);
+    if (files === null) continue;
+    if ('refused' in files) {
+      skip(files.refused);
+      continue;
+    }
     try {
-      const store = await MetadataStore.load(metadataPath, hasVm ? vmPath : undefined);
-      services.push(await listenOnSocket(join(root, entry.name, 'metadata.sock'), store, options));
+      const store = await MetadataStore.load(files.metadata, files.vm, options.status);
+      const zoneOptions = { ...options, budget: new ByteBudget(options.budget.limit / 2, options.budget) };
+      services.push(await listenOnSocket(join(dir, 'metadata.sock'), store, zoneOptions, `zone ${entry.name}`));
       zones.push(entry.name);
     } catch (err) {
-      options.status(`zone ${entry.name} skipped: ${(err as Error).message}`);
+      skip((err as Error).message);
     }
   }
   const service = { close: async () => void (await Promise.all(services.map((s) => s.close()))) };
@@ -254,4 +200,3 @@ export async function serveZones(root: string, options: ServerOptions): Promise<
   }
   return { service, zones };
 }
-

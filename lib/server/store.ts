@@ -1,6 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic, SerialQueue } from './persist';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { removeStaleTemps, writeFileAtomic } from '../fs/atomic-write';
 import { isObject, type Json, type JsonObject } from '../json';
+import type { Log } from './log';
 import type { MetadataMap, VmView } from './vm-object';
 
 /** A bad `--metadata` or `--vm` file: the tool exits 2 with this one-line message. */
@@ -30,6 +32,22 @@ async function readJsonObject(path: string): Promise<JsonObject> {
   return value;
 }
 
+/** Runs async tasks one after another, so writes to one file never interleave. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Resolves once every task queued so far has finished. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
 /**
  * One VM's metadata: the metadata file (rewritten on PUT and DELETE) and the optional,
  * read-only VM object the `sdc:` keys come from.
@@ -41,14 +59,18 @@ export class MetadataStore {
     readonly path: string,
     private doc: JsonObject,
     private readonly vm: JsonObject,
-    private readonly mode: number,
   ) {}
 
-  static async load(metadataPath: string, vmPath?: string): Promise<MetadataStore> {
-    const doc = await readJsonObject(metadataPath);
+  /**
+   * Read the files. A symbolic link given as the metadata file is resolved here, once: PUT and
+   * DELETE replace the file it points to. Temp files an earlier run left beside it are removed.
+   */
+  static async load(metadataPath: string, vmPath?: string, notice: Log = () => undefined): Promise<MetadataStore> {
+    const path = await realpath(metadataPath).catch(() => metadataPath);
+    const doc = await readJsonObject(path);
     const vm = vmPath === undefined ? {} : await readJsonObject(vmPath);
-    const mode = (await stat(metadataPath)).mode & 0o777;
-    return new MetadataStore(metadataPath, doc, vm, mode);
+    for (const name of await removeStaleTemps(path)) notice(`removed stale temp file ${join(dirname(path), name)}`);
+    return new MetadataStore(path, doc, vm);
   }
 
   /** The metadata file's maps win over the same maps in the VM object. */
@@ -62,8 +84,11 @@ export class MetadataStore {
     };
   }
 
-  /** Set (value is a string) or remove (value is null) one key, and persist before resolving. */
-  update(map: MetadataMap, key: string, value: string | null, warn: (message: string) => void): Promise<void> {
+  /**
+   * Set (value is a string) or remove (value is null) one key, and persist before resolving. The
+   * file is replaced atomically and keeps its mode, owner and group.
+   */
+  update(map: MetadataMap, key: string, value: string | null, warn: Log): Promise<void> {
     return this.writes.run(async () => {
       const values: JsonObject = { ...(this.view()[map] ?? {}) };
       if (value === null) {
@@ -72,7 +97,7 @@ export class MetadataStore {
         Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
       }
       const next = { ...this.doc, [map]: values };
-      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`, this.mode, warn);
+      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`, { warn });
       this.doc = next;
     });
   }

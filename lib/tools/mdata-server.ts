@@ -1,7 +1,9 @@
 import { EXIT, writeStdout, type ToolMain } from './run';
 import { versionLine } from '../version';
 import { InputError, MetadataStore } from '../server/store';
-import { connectToChardev, DEFAULT_MAX_LINE, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
+import { connectToChardev, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_LINE, lineBudgetBytes, listenOnSocket, serveZones, ServerOptions, Service } from '../server/listeners';
+import { rateLimited, streamLog } from '../server/log';
+import { ByteBudget } from '../server/session';
 
 const USAGE = 'usage: mdata-server (--socket PATH | --connect PATH) --metadata FILE [--vm FILE] [options]\n' +
   '       mdata-server --zones-root DIR [options]';
@@ -23,6 +25,11 @@ Inputs:
 
 Options:
   --max-line BYTES   longest request line (default ${DEFAULT_MAX_LINE}); longer ones get FAILURE
+  --idle-timeout SECONDS
+                     close a connection idle this long (default ${DEFAULT_IDLE_TIMEOUT_S}; not --connect)
+  --max-connections N
+                     connections open at once per socket, per zone (default ${DEFAULT_MAX_CONNECTIONS};
+                     not --connect); more are closed at once
   --quiet            do not log per-request errors
   --help             show this help
   --version          show the version
@@ -37,12 +44,22 @@ interface Config {
   metadata?: string;
   vm?: string;
   maxLine: number;
+  idleTimeoutS: number;
+  maxConnections: number;
   quiet: boolean;
 }
 
 class UsageError extends Error {}
 
-const VALUE_OPTIONS = ['--socket', '--connect', '--zones-root', '--metadata', '--vm', '--max-line'];
+const VALUE_OPTIONS = ['--socket', '--connect', '--zones-root', '--metadata', '--vm', '--max-line', '--idle-timeout', '--max-connections'];
+
+/** A whole number from 1 to `max`, or the default when the option is not given. */
+function wholeNumber(values: Map<string, string>, name: string, fallback: number, max: number, unit: string): number {
+  const text = values.get(name);
+  if (text === undefined) return fallback;
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > max) throw new UsageError(`${name} must be a whole number of ${unit} from 1 to ${max}`);
+  return Number(text);
+}
 
 function parseArgs(args: string[]): Config | 'help' | 'version' {
   const values = new Map<string, string>();
@@ -70,11 +87,16 @@ function parseArgs(args: string[]): Config | 'help' | 'version' {
   const vm = values.get('--vm');
   if (mode === 'zones-root' && (metadata || vm)) throw new UsageError('--zones-root takes its files from the zone directories; drop --metadata and --vm');
   if (mode !== 'zones-root' && !metadata) throw new UsageError(`--${mode} needs --metadata FILE`);
-  const maxLineText = values.get('--max-line') ?? String(DEFAULT_MAX_LINE);
-  if (!/^[1-9][0-9]*$/.test(maxLineText) || Number(maxLineText) > 2 ** 30) {
-    throw new UsageError(`--max-line must be a whole number of bytes from 1 to ${2 ** 30}`);
-  }
-  return { mode, target: values.get(`--${mode}`)!, metadata, vm, maxLine: Number(maxLineText), quiet };
+  return {
+    mode,
+    target: values.get(`--${mode}`)!,
+    metadata,
+    vm,
+    maxLine: wholeNumber(values, '--max-line', DEFAULT_MAX_LINE, 2 ** 30, 'bytes'),
+    idleTimeoutS: wholeNumber(values, '--idle-timeout', DEFAULT_IDLE_TIMEOUT_S, 86_400, 'seconds'),
+    maxConnections: wholeNumber(values, '--max-connections', DEFAULT_MAX_CONNECTIONS, 100_000, 'connections'),
+    quiet,
+  };
 }
 
 function waitForSignal(): Promise<string> {
@@ -89,8 +111,12 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/** Per-request log lines: at most this many a second on average, this many at once. */
+const LOG_LINES_PER_SECOND = 20;
+const LOG_BURST = 50;
+
 export const main: ToolMain = async (args) => {
-  const say = (message: string) => void process.stderr.write(`mdata-server: ${message}\n`);
+  const say = streamLog(process.stderr, 'mdata-server: ');
   let config: Config | 'help' | 'version';
   try {
     config = parseArgs(args);
@@ -109,7 +135,14 @@ export const main: ToolMain = async (args) => {
     return EXIT.OK;
   }
 
-  const options: ServerOptions = { maxLine: config.maxLine, log: config.quiet ? () => undefined : say, status: say };
+  const options: ServerOptions = {
+    maxLine: config.maxLine,
+    budget: new ByteBudget(lineBudgetBytes(config.maxLine)),
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+    maxConnections: config.maxConnections,
+    log: config.quiet ? () => undefined : rateLimited(say, LOG_LINES_PER_SECOND, LOG_BURST),
+    status: say,
+  };
   const signal = waitForSignal();
   let service: Service;
   try {
@@ -118,7 +151,7 @@ export const main: ToolMain = async (args) => {
       service = served.service;
       say(`serving ${served.zones.length} zones under ${config.target}: ${served.zones.join(' ')}`);
     } else {
-      const store = await MetadataStore.load(config.metadata!, config.vm);
+      const store = await MetadataStore.load(config.metadata!, config.vm, say);
       if (config.mode === 'socket') {
         service = await listenOnSocket(config.target, store, options);
         say(`listening on ${config.target}`);

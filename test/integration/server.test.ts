@@ -1,145 +1,22 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, Server, Socket } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest, frameLine as frame, parseFrame } from '../../lib/protocol/v2';
 import { withTimeLimit } from '../../lib/time-limit';
 import { DROPPED_FRAMES, PUT_THEN_DELETE, READ_ONLY_V2, V1 } from '../fixtures/server/agent-vectors';
+import { Client, killServers, RunningServer, runServer, seedDir, startServer, stopServer } from '../support/mdata-server';
 
-const ROOT = join(__dirname, '..', '..');
-const FIXTURES = join(__dirname, '..', 'fixtures', 'server');
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-server-test-'));
-let dirCounter = 0;
-
-interface Running {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Start mdata-server from the sources; resolves when stderr matches `ready`. */
-function startServer(args: string[], ready = /listening on|serving \d+ zones|waiting for|connected to/): Promise<Running> {
-  const child = spawn(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 10 s: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (ready.test(stderr)) {
-        clearTimeout(timer);
-        resolve({ child, stderr: () => stderr, exited });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited ${code}: ${stderr}`));
-    });
-  });
-}
-
-/** Run mdata-server to completion (bad input): exit code and stderr. */
-function runServer(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], { cwd: ROOT });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-  });
-}
-
-async function stopServer(server: Running): Promise<number | null> {
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-  const code = await server.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-/** A fresh directory with copies of the fixtures. */
-function seedDir(): { dir: string; metadata: string; vm: string; socket: string } {
-  const dir = join(WORK, `s${++dirCounter}`);
-  mkdirSync(dir);
-  copyFileSync(join(FIXTURES, 'metadata.json'), join(dir, 'metadata.json'));
-  copyFileSync(join(FIXTURES, 'vm.json'), join(dir, 'vm.json'));
-  return { dir, metadata: join(dir, 'metadata.json'), vm: join(dir, 'vm.json'), socket: join(dir, 'metadata.sock') };
-}
-
-/** A client connection that collects everything it receives. */
-class Client {
-  received = '';
-  private waiter: (() => void) | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.received += d.toString('latin1');
-      this.waiter?.();
-    });
-    socket.on('close', () => this.waiter?.());
-  }
-
-  static connect(path: string): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(path, () => resolve(new Client(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  static wrap(socket: Socket): Client {
-    return new Client(socket);
-  }
-
-  send(bytes: string | Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  /** Wait (at most `ms`) until `done(received)` holds; returns what was received. */
-  async until(done: (text: string) => boolean, ms = 3000): Promise<string> {
-    const deadline = Date.now() + ms;
-    while (!done(this.received) && Date.now() < deadline && !this.socket.destroyed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.waiter = null;
-    return this.received;
-  }
-
-  /** Send a request and return as many bytes of reply as `expected` has (or what came before the timeout). */
-  async ask(request: string | Buffer, expected: string): Promise<string> {
-    const start = this.received.length;
-    this.send(request);
-    await this.until((text) => text.length - start >= expected.length);
-    const reply = this.received.slice(start);
-    this.received = this.received.slice(0, start);
-    return reply;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-let shared: Running;
+let shared: RunningServer;
 let sharedSocket: string;
 
 test('start a server on a unix socket', async () => {
-  const seed = seedDir();
+  const seed = seedDir(WORK);
   sharedSocket = seed.socket;
-  shared = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm]);
+  shared = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm, '--max-connections', '128']);
   assert.match(shared.stderr(), `mdata-server: listening on ${seed.socket}`);
 });
 
@@ -228,7 +105,7 @@ test('SIGTERM closes the server cleanly and removes its socket', async () => {
 });
 
 test('PUT and DELETE are on disk before the reply (spec vectors #10-#13)', async () => {
-  const seed = seedDir();
+  const seed = seedDir(WORK);
   const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm]);
   const client = await Client.connect(seed.socket);
   const customer = () => JSON.parse(readFileSync(seed.metadata, 'utf8')).customer_metadata;
@@ -264,7 +141,7 @@ test('PUT and DELETE are on disk before the reply (spec vectors #10-#13)', async
 
 test('kill -9 during a PUT storm leaves valid JSON with the old or a newer value per key', async () => {
   for (let round = 0; round < 3; round++) {
-    const seed = seedDir();
+    const seed = seedDir(WORK);
     const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--quiet']);
     const clients = await Promise.all(Array.from({ length: 8 }, () => Client.connect(seed.socket)));
     const acked = new Array<number>(clients.length).fill(-1);
@@ -299,7 +176,7 @@ test('kill -9 during a PUT storm leaves valid JSON with the old or a newer value
 });
 
 test('an over-long line gets FAILURE and the server lives on', async () => {
-  const seed = seedDir();
+  const seed = seedDir(WORK);
   const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--max-line', '1024']);
   const client = await Client.connect(seed.socket);
   assert.is(await client.ask('GET ' + 'a'.repeat(5000) + '\n', 'FAILURE\n'), 'FAILURE\n');
@@ -372,7 +249,7 @@ test('bad input files exit 2 with one line; usage errors exit 3', async () => {
 });
 
 test('--connect: waits for the chardev socket, serves it, reconnects after it goes away', async () => {
-  const dir = seedDir();
+  const dir = seedDir(WORK);
   const chardev = join(dir.dir, 'vm.ttyb');
   const server = await startServer(['--connect', chardev, '--metadata', dir.metadata, '--vm', dir.vm], /waiting for/);
 
@@ -435,6 +312,7 @@ test('--zones-root: each zone sees only its own data; a PUT changes only its own
 });
 
 test.after(() => {
+  killServers();
   rmSync(WORK, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRequestLine, type AgentRequest } from '../../lib/protocol/request';
-import { LineSplitter } from '../../lib/server/listeners';
+import { LineSplitter } from '../../lib/server/session';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { encodeV1Success } from '../../lib/protocol/v1';
 
@@ -75,8 +75,11 @@ export class ScriptedHost {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     if (this.options.onConnect) socket.write(this.options.onConnect);
-    const lines = new LineSplitter(Infinity, (line) => this.handleLine(line.toString('utf8'), socket), () => undefined);
-    socket.on('data', (chunk: Buffer) => lines.push(chunk));
+    const lines = new LineSplitter(Infinity);
+    socket.on('data', (chunk: Buffer) => {
+      lines.push(chunk);
+      for (let item = lines.next(); item && 'line' in item; item = lines.next()) this.handleLine(item.line.toString('utf8'), socket);
+    });
   }
 
   /** Answers one request line (without its LF) into `socket`; in-memory transports pass a stream of their own. */
