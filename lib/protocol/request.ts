@@ -2,7 +2,7 @@ import { crc32Hex } from './crc32';
 import { decodeBase64Lenient } from './base64';
 
 /**
- * A request line as the host agent reads it (spec §3.1, §5.8):
+ * A request line as the host agent reads it (docs/protocol.md §3 and §4):
  * - `invalid`: answer `invalid command`;
  * - `v1`: a plain command and its argument;
  * - `v2`: a frame that passed the length and CRC checks, payload decoded leniently;

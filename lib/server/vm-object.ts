@@ -1,5 +1,5 @@
 /**
- * How the host agent resolves keys against a VM object (spec §6.1–§6.3), without I/O.
+ * How the host agent resolves keys against a VM object (docs/protocol.md §5), without I/O.
  * Lookups use own properties only, so `constructor` or `__proto__` are ordinary missing keys.
  */
 import { own, type Json, type JsonObject } from '../json';
@@ -15,7 +15,7 @@ export interface VmView {
 
 export type MetadataMap = 'customer_metadata' | 'internal_metadata';
 
-/** The result of a GET: a value to encode (§6.2), or a FAILURE with a reason. */
+/** The result of a GET: a value to encode, or a FAILURE with a reason. */
 export type Lookup = { value: Json | undefined } | { failure: string };
 
 function topLevel(view: VmView, key: string): Json | undefined {
@@ -85,7 +85,7 @@ function flatten(view: VmView, k: string): Json | undefined {
   return topLevel(view, k);
 }
 
-/** KEYS (§6.3): visible customer keys, then internal `_pw` and namespaced keys. */
+/** KEYS: visible customer keys, then internal `_pw` and namespaced keys. */
 export function listKeys(view: VmView): string[] {
   const internal = (key: string) => key.endsWith('_pw') || internalNamespace(view, key) !== null;
   const customerKeys = Object.keys(view.customer_metadata ?? {}).filter((key) => !internal(key));
@@ -94,7 +94,7 @@ export function listKeys(view: VmView): string[] {
 }
 
 /**
- * How a value is answered (§6.2). Strings, numbers and booleans are values; undefined is NOTFOUND.
+ * How a value is answered. Strings, numbers and booleans are values; undefined is NOTFOUND.
  * Deliberate differences from the agent: null is a FAILURE (the agent crashes), and every array or
  * object is a FAILURE (the agent turns `[]` and `[5]` into values).
  */

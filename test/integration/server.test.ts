@@ -20,7 +20,7 @@ test('start a server on a unix socket', async () => {
   assert.match(shared.stderr(), `mdata-server: listening on ${seed.socket}`);
 });
 
-test('spec §9 agent vectors, byte-exact, on one connection', async () => {
+test('the agent vectors, byte-exact, on one connection', async () => {
   const client = await Client.connect(sharedSocket);
   for (const [what, request, response] of [...READ_ONLY_V2, ...V1]) {
     assert.is(await client.ask(request, response), response, what);
@@ -28,7 +28,7 @@ test('spec §9 agent vectors, byte-exact, on one connection', async () => {
   client.close();
 });
 
-test('§9.2 requests captured from the C client', async () => {
+test('requests captured from the C client', async () => {
   const client = await Client.connect(sharedSocket);
   const uuid = encodeFrame('454f018a', 'SUCCESS', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f');
   assert.is(await client.ask('V2 25 7955bca4 454f018a GET c2RjOnV1aWQ=\n', uuid), uuid);
@@ -39,7 +39,7 @@ test('§9.2 requests captured from the C client', async () => {
   client.close();
 });
 
-test('§9.3 malformed frames get no response (the next probe line is answered first)', async () => {
+test('malformed frames get no response (the next probe line is answered first)', async () => {
   const client = await Client.connect(sharedSocket);
   for (const frame of DROPPED_FRAMES) {
     assert.is(await client.ask(`${frame}\n`, 'invalid command\n'), 'invalid command\n', frame);
@@ -47,7 +47,7 @@ test('§9.3 malformed frames get no response (the next probe line is answered fi
   client.close();
 });
 
-test('§6.5 rows over the socket: V2 lower-case code, undecodable and unpadded payloads, two requests in one write', async () => {
+test('edge cases over the socket: V2 lower-case code, undecodable and unpadded payloads, two requests in one write', async () => {
   const client = await Client.connect(sharedSocket);
   const lower = encodeFrame('00000002', 'FAILURE', 'Unknown command get');
   assert.is(await client.ask(frame('00000002 get bnVt'), lower), lower);
@@ -104,7 +104,7 @@ test('SIGTERM closes the server cleanly and removes its socket', async () => {
   assert.not.ok(existsSync(sharedSocket));
 });
 
-test('PUT and DELETE are on disk before the reply (spec vectors #10-#13)', async () => {
+test('PUT and DELETE are on disk before the reply', async () => {
   const seed = seedDir(WORK);
   const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--vm', seed.vm]);
   const client = await Client.connect(seed.socket);

@@ -15,7 +15,7 @@ const frameOf = (body: string) => line(frameLine(body));
 const line = (bytes: string) => bytes.replace(/\n$/, '');
 
 const REQUEST_FRAMES: Array<[string, string, string, string]> = [
-  // frame, reqid, code, decoded payload: §9.1 and §9.2 requests
+  // frame, reqid, code, decoded payload: the vector requests and those captured from the C client
   ['V2 25 c0eeb3c6 0a1b2c3d GET c2RjOnV1aWQ=', '0a1b2c3d', 'GET', 'sdc:uuid'],
   ['V2 29 af700bd1 12345678 GET dXNlci1zY3JpcHQ=', '12345678', 'GET', 'user-script'],
   ['V2 21 984bfd22 12345678 GET bm9zdWNo', '12345678', 'GET', 'nosuch'],
@@ -69,7 +69,7 @@ test('unpadded and invalid base64 payloads decode leniently', () => {
 });
 
 for (const frame of DROPPED_FRAMES) {
-  test(`§9.3 dropped: ${JSON.stringify(frame)}`, () => {
+  test(`dropped: ${JSON.stringify(frame)}`, () => {
     assert.is(parseRequestLine(line(frame)).kind, 'dropped');
   });
 }

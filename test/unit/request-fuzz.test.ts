@@ -1,4 +1,4 @@
-// The agent-side request parser against the agent's own regular expressions (spec §3.1, §5.8) on
+// The agent-side request parser against the agent's own regular expressions (docs/protocol.md §3 and §4) on
 // seeded random and mutated lines, and its time against line length for the shapes that make
 // those expressions backtrack.
 import { test } from 'uvu';
