@@ -188,6 +188,18 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, options: Rep
   }
 }
 
+/** Replace `path` (itself, never what it points to) with a symbolic link to `target`: a new link renamed over it. */
+export async function replaceSymlink(path: string, target: string): Promise<void> {
+  const temp = tempPathFor(path);
+  await fsp.symlink(target, temp);
+  try {
+    await fsp.rename(temp, path);
+  } catch (err) {
+    await fsp.unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Remove temp files that a crash left beside `path`; returns their names. Only our own names are touched. */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const target = basename(path);

@@ -10,6 +10,8 @@ export class CommandMissingError extends Error {}
 /** Output kept per stream; the rest is dropped (and counted). */
 const MAX_OUTPUT = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** After a command exits, how long its output may still take to end. */
+const OUTPUT_DRAIN_MS = 2000;
 /** After SIGTERM at the time limit, this long before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 
@@ -118,6 +120,17 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
       reject(err);
     });
     child.on('close', finish);
+    // A process it left in the background (`daemon &`) may hold the output pipes open: the command
+    // is done when it exits. Output that still comes is logged while we run; we do not wait for it.
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) return;
+      const drained = setTimeout(() => {
+        for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+        finish(code, signal);
+      }, OUTPUT_DRAIN_MS);
+      child.once('close', () => clearTimeout(drained));
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });

@@ -51,6 +51,8 @@ export interface RootedFiles {
   remove(path: string): Promise<boolean>;
   /** Creates the folder (and missing parents) and gives it exactly `mode`. */
   mkdir(path: string, mode: number): Promise<void>;
+  /** Makes `path` a symbolic link to `target`, atomically, unless it is one already; returns whether it changed. */
+  link(path: string, target: string): Promise<boolean>;
 }
 
 export interface CommandResult {

@@ -1,6 +1,6 @@
 import { chmod, lstat, mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix, win32 } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write';
+import { replaceSymlink, writeFileAtomic } from '../fs/atomic-write';
 import { platform } from '../platform';
 import { unifiedDiff } from './diff';
 import type { GuestLog, RootedFiles, WriteOptions } from './context';
@@ -161,6 +161,18 @@ export class GuestFiles implements RootedFiles {
       return true;
     }
     await rm(real, { recursive: true, force: true });
+    return true;
+  }
+
+  async link(path: string, target: string): Promise<boolean> {
+    const real = await resolveInRoot(this.options.root, path, false);
+    if ((await readlink(real).catch(() => null)) === target) return false;
+    if (this.options.dryRun) {
+      this.options.print(`would link ${path} -> ${target}\n`);
+      return true;
+    }
+    await mkdir(posix.dirname(real), { recursive: true });
+    await replaceSymlink(real, target);
     return true;
   }
 

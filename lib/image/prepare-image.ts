@@ -1,7 +1,9 @@
-import { lstat, readdir, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
+import { basename, dirname, posix } from 'node:path';
 import type { GuestContext } from '../guest/context';
+import { resolveInRoot } from '../guest/files';
 import { restartLinux } from '../guest/linux/restart';
+import { hasNoUsablePassword } from '../guest/linux/root-password';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { USER_DATA_FILE } from '../guest/linux/user-data';
 import { LOG_FILE } from '../guest/log';
@@ -66,20 +68,24 @@ export interface PrepareOptions {
   strict: boolean;
 }
 
-/** A guest path's host path, with its last component not followed: a planted symlink is removed, not its target. */
-function entryPath(ctx: GuestContext, path: string): string {
-  return join(ctx.files.hostPath(dirname(path)), basename(path));
+/**
+ * A guest path's host path, resolved inside the root (a symlink on the way leads to its target
+ * in the root, never out of it), with the last component not followed: a planted symlink is
+ * itself removed, not its target.
+ */
+function entryPath(ctx: GuestContext, path: string): Promise<string> {
+  return resolveInRoot(ctx.root, path, false);
 }
 
 async function exists(ctx: GuestContext, path: string): Promise<boolean> {
-  return (await lstat(entryPath(ctx, path)).catch(() => null)) !== null;
+  return (await lstat(await entryPath(ctx, path)).catch(() => null)) !== null;
 }
 
 /** Entries of a guest folder (names), not following a symlinked folder's last component. */
 async function list(ctx: GuestContext, dir: string): Promise<string[]> {
-  const st = await lstat(entryPath(ctx, dir)).catch(() => null);
+  const st = await lstat(await entryPath(ctx, dir)).catch(() => null);
   if (!st?.isDirectory()) return [];
-  return (await readdir(entryPath(ctx, dir))).sort();
+  return (await readdir(await entryPath(ctx, dir))).sort();
 }
 
 /** Every non-folder entry under `dir`, recursively, without following symlinks. */
@@ -87,7 +93,7 @@ async function filesUnder(ctx: GuestContext, dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const name of await list(ctx, dir)) {
     const path = posix.join(dir, name);
-    const st = await lstat(entryPath(ctx, path));
+    const st = await lstat(await entryPath(ctx, path));
     if (st.isDirectory()) found.push(...(await filesUnder(ctx, path)));
     else found.push(path);
   }
@@ -95,7 +101,7 @@ async function filesUnder(ctx: GuestContext, dir: string): Promise<string[]> {
 }
 
 async function head(ctx: GuestContext, path: string): Promise<string> {
-  const st = await lstat(entryPath(ctx, path)).catch(() => null);
+  const st = await lstat(await entryPath(ctx, path)).catch(() => null);
   if (!st?.isFile()) return '';
   return ((await ctx.files.read(path)) ?? Buffer.alloc(0)).subarray(0, 4096).toString('utf8');
 }
@@ -105,11 +111,10 @@ function installed(ctx: GuestContext, names: string[]): Promise<boolean> {
   return Promise.all(names.flatMap((n) => dirs.map((d) => exists(ctx, `${d}/${n}`)))).then((r) => r.some(Boolean));
 }
 
-/** True when root has a usable password in /etc/shadow (not empty, not locked). */
+/** True when root has a usable password in /etc/shadow: the rule set-rootpassword applies, the other way round. */
 export function rootHasPassword(shadow: string): boolean {
-  const line = shadow.split('\n').find((l) => l.startsWith('root:'));
-  const hash = line?.split(':')[1] ?? '';
-  return hash !== '' && !hash.startsWith('!') && !hash.startsWith('*');
+  const fields = shadow.split('\n').map((l) => l.split(':')).find((f) => f[0] === 'root');
+  return fields !== undefined && !hasNoUsablePassword(fields[1] ?? '');
 }
 
 /** What regenerates ssh host keys at the next boot; null when nothing does. */
@@ -171,13 +176,15 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   for (const dir of NETWORK_DIRS) {
     for (const path of await filesUnder(ctx, dir)) {
       const text = await head(ctx, path);
-      if (ownership(text) !== 'foreign') remove(path, 'network file written by configure-network');
+      const ours = ownership(text) === 'foreign' ? null : ownership((await ctx.files.readText(path)) ?? '');
+      if (ours === 'ours') remove(path, 'network file written by configure-network');
+      else if (ours === 'edited') warnings.push(`${path} was written by configure-network and edited since: kept (remove it by hand if it names this VM's MAC addresses)`);
       else if (dir.includes('NetworkManager') && /^\s*mac-address\s*=/m.test(text)) remove(path, 'NetworkManager connection bound to a MAC address');
       else if (/\/ifcfg-(?!lo$)/.test(path) && /^\s*(HWADDR|MACADDR)\s*=/m.test(text)) remove(path, 'ifcfg bound to a MAC address');
     }
   }
   if (await exists(ctx, '/etc/machine-id')) actions.push({ op: 'empty', path: '/etc/machine-id', why: 'machine id (emptied: systemd makes a new one at the next boot)' });
-  const dbusId = await lstat(entryPath(ctx, '/var/lib/dbus/machine-id')).catch(() => null);
+  const dbusId = await lstat(await entryPath(ctx, '/var/lib/dbus/machine-id')).catch(() => null);
   if (dbusId?.isFile()) remove('/var/lib/dbus/machine-id', 'D-Bus copy of the machine id');
   for (const path of RANDOM_SEEDS) if (await exists(ctx, path)) remove(path, 'random seed');
   for (const path of await filesUnder(ctx, '/var/lib/cloud')) remove(path, 'cloud-init state');
@@ -218,7 +225,7 @@ function describe(a: Action): string {
 async function carryOut(ctx: GuestContext, a: Action): Promise<void> {
   switch (a.op) {
     case 'remove':
-      await rm(entryPath(ctx, a.path), { recursive: true, force: true });
+      await ctx.files.remove(a.path);
       return;
     case 'empty':
       await ctx.files.write(a.path, '');
@@ -227,12 +234,9 @@ async function carryOut(ctx: GuestContext, a: Action): Promise<void> {
       await ctx.files.mkdir(dirname(a.path), 0o755);
       await ctx.files.write(a.path, a.data, { mode: a.mode });
       return;
-    case 'symlink': {
-      await ctx.files.mkdir(dirname(a.path), 0o755);
-      await rm(entryPath(ctx, a.path), { force: true });
-      await symlink(a.target, entryPath(ctx, a.path));
+    case 'symlink':
+      await ctx.files.link(a.path, a.target);
       return;
-    }
     case 'run': {
       const r = await ctx.commands.run(a.command, a.args, { timeoutMs: 300_000 });
       if (r.code !== 0) throw new Error(`${a.command} ${a.args.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);

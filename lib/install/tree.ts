@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { lstat, readdir, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { dirname, posix } from 'node:path';
 import type { GuestLog, RootedFiles } from '../guest/context';
 import { resolveInRoot } from '../guest/files';
 import { BACKUP_DIR, type Entry, type Previous } from './manifest';
@@ -109,7 +109,7 @@ export class InstallTree {
     await this.ensureDir(dirname(path));
     await this.claim(path, 'link');
     if (await this.isLinkTo(path, target)) return false;
-    await this.replaceWithLink(path, target);
+    await this.ctx.files.link(path, target);
     return true;
   }
 
@@ -197,7 +197,7 @@ export class InstallTree {
 
   private async restore(path: string, previous: Previous): Promise<void> {
     if (previous.type === 'none') return this.remove(path);
-    if (previous.type === 'link') return this.replaceWithLink(path, previous.target);
+    if (previous.type === 'link') return void (await this.ctx.files.link(path, previous.target));
     const data = await this.ctx.files.read(previous.backup);
     if (data === null) throw new Error(`the backup ${previous.backup} of ${path} is missing; ${path} left as it is`);
     if ((await this.lstat(path))?.isSymbolicLink()) await this.remove(path);
@@ -207,23 +207,6 @@ export class InstallTree {
 
   private async dropBackup(previous: Previous): Promise<void> {
     if (previous.type === 'file') await this.remove(previous.backup);
-  }
-
-  /** A new link beside the path, renamed over it: the path is never missing. */
-  private async replaceWithLink(path: string, target: string): Promise<void> {
-    if (this.ctx.dryRun) {
-      this.ctx.print(`would link ${path} -> ${target}\n`);
-      return;
-    }
-    const real = await resolveInRoot(this.ctx.root, path, false);
-    const temp = join(dirname(real), `.${basename(real)}.${randomBytes(8).toString('hex')}.tmp`);
-    await symlink(target, temp);
-    try {
-      await rename(temp, real);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
   }
 
   /** Whether the folder is gone (or was already). */

@@ -165,6 +165,33 @@ function lstatExists(path: string): boolean {
   }
 }
 
+test('symlinks in the middle of a path resolve inside the root: nothing outside it is removed', async () => {
+  const g = fresh();
+  const victim = join(g.root, '..', 'victim');
+  mkdirSync(join(victim, 'ssh'), { recursive: true });
+  writeFileSync(join(victim, 'ssh', 'authorized_keys'), 'ssh-ed25519 AAAA outside\n');
+  writeFileSync(join(victim, '.bash_history'), 'outside\n');
+  rmSync(join(g.root, 'root/.ssh'), { recursive: true, force: true });
+  // Absolute links, as in a mounted image: inside the root they mean the root's own folders.
+  symlinkSync(join(victim, 'ssh'), join(g.root, 'root/.ssh'));
+  symlinkSync(victim, join(g.root, 'home/bob'));
+  const ctx = testContext(g.root, {}, { path: g.path });
+  assert.is(await prepareImage(ctx, { strict: false }), 0, ctx.lines.join('\n'));
+  assert.is(readFileSync(join(victim, 'ssh', 'authorized_keys'), 'utf8'), 'ssh-ed25519 AAAA outside\n');
+  assert.is(readFileSync(join(victim, '.bash_history'), 'utf8'), 'outside\n');
+});
+
+test('a network file of ours that was edited since is kept, with a warning', async () => {
+  const g = fresh();
+  const edited = `${withMarker('network: {version: 2}\n')}# edited by hand\n`;
+  writeFileSync(join(g.root, 'etc/netplan/60-sdc-edited.yaml'), edited);
+  const ctx = testContext(g.root, {}, { path: g.path });
+  assert.is(await prepareImage(ctx, { strict: false }), 0);
+  assert.is(readFileSync(join(g.root, 'etc/netplan/60-sdc-edited.yaml'), 'utf8'), edited);
+  assert.match(ctx.lines.join('\n'), 'warn: /etc/netplan/60-sdc-edited.yaml was written by configure-network and edited since: kept');
+  assert.not.ok(existsSync(join(g.root, 'etc/netplan/50-sdc-guest.yaml')), 'the unedited one is removed');
+});
+
 test('a dry run lists every path and changes nothing', async () => {
   const g = fresh();
   const before = treeHash(g.root);
@@ -224,6 +251,12 @@ test('imgadm: running, then success, then power off; a failure reports error wit
   assert.is(await prepareImageForImgadm(strict, { strict: true }, { put: async (k, v) => void failing.push(`${k}=${v}`), close: async () => undefined }), 2);
   assert.equal(failing, ['prepare-image:state=running', 'prepare-image:error=warnings with --strict', 'prepare-image:state=error']);
   assert.is(h.recorded(), 'poweroff \n');
+  // Under --root without --live the root is not the running system: nothing powers off.
+  const i = fresh();
+  const notLive = testContext(i.root, {}, { path: i.path, live: false });
+  assert.is(await prepareImageForImgadm(notLive, { strict: false }, { put: async () => undefined, close: async () => undefined }), 0);
+  assert.is(i.recorded(), '');
+  assert.match(notLive.lines.join('\n'), 'not run, the root is not the running system: poweroff');
 });
 
 test('imgadm: the state values reach a real mdata-server through a metadata session', async () => {
