@@ -169,6 +169,9 @@ async function runSteps(ctx: GuestContext, facts: DiskFacts, target: Target, ste
   return EXIT.OK;
 }
 
+/** Commands that act on the running system, not only on the disk: under --root they run with --live only. */
+const LIVE_COMMANDS = new Set(['mount', 'udevadm', 'partx']);
+
 /** Runs one step (or, in a dry run, says what it would do); returns a problem, or null. */
 async function runStep(ctx: GuestContext, facts: DiskFacts, target: Target, layout: Layout, step: Step): Promise<string | null> {
   switch (step.kind) {
@@ -178,8 +181,10 @@ async function runStep(ctx: GuestContext, facts: DiskFacts, target: Target, layo
         ctx.log.info(`would run: ${line}${step.input ? ` <<< ${JSON.stringify(step.input)}` : ''}`);
         return null;
       }
-      const timeoutMs = Math.max(1000, Math.min(step.timeoutMs, ctx.deadline - Date.now()));
-      const r = await ctx.commands.run(step.command, step.args, { input: step.input, timeoutMs });
+      // Each command has its own limit: the run's budget is for the metadata service, and a
+      // partition table without its file system is a disk we then leave alone for good.
+      const r = await ctx.commands.run(step.command, step.args, { input: step.input, timeoutMs: step.timeoutMs, live: LIVE_COMMANDS.has(step.command) });
+      if (r.skipped) return null;
       return r.code === 0 ? null : `${line} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
     }
     case 'check-table':
@@ -226,9 +231,10 @@ async function checkTable(ctx: GuestContext, facts: DiskFacts, target: Target, l
     // re-read): partx parses the table and adds it through BLKPG.
     if (!ctx.commands.which('partx')) return `${target.hostPartition} did not appear after partitioning, and partx is not installed`;
     ctx.log.info(`${target.hostPartition} did not appear; adding it with partx`);
-    const r = await ctx.commands.run('partx', ['--add', '--nr', '1', facts.hostDevice], { timeoutMs: 30_000 });
+    const r = await ctx.commands.run('partx', ['--add', '--nr', '1', facts.hostDevice], { timeoutMs: 30_000, live: true });
+    if (r.skipped) return `${target.hostPartition} did not appear, and partx does not run under --root without --live`;
     if (r.code !== 0) return `partx --add exited ${r.code}: ${r.stderr.trim()}`;
-    if (target.haveUdevadm) await ctx.commands.run('udevadm', ['settle', '--timeout=30'], { timeoutMs: 35_000 });
+    if (target.haveUdevadm) await ctx.commands.run('udevadm', ['settle', '--timeout=30'], { timeoutMs: 35_000, live: true });
     if (!(await isBlockDevice(target.hostPartition))) return `${target.hostPartition} did not appear after partitioning`;
   }
   ctx.log.info(`${facts.device}: GPT partition 1 from sector ${layout.startLba}, ${layout.sizeLba} sectors`);

@@ -34,6 +34,8 @@ export interface GuestAction {
    * metadata (the user-script runs every boot when `run_userscript_flag` says so).
    */
   once: boolean | ((metadata: MetadataView) => boolean);
+  /** It may restart the guest (a script): the state records it as started before it runs. */
+  recordStart?: boolean;
   /** cloud-init's SmartOS datasource does the same: `boot` leaves it to cloud-init when that is active. */
   leftToCloudInit?: boolean;
   /** Its own options, as `--name`. */

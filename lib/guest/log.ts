@@ -5,15 +5,37 @@ import type { GuestLog } from './context';
 /** The guest tools' log file on Linux, under the root (Windows: lib/guest/windows/paths.ts). */
 export const LOG_FILE = '/var/log/sdc-guest.log';
 
-/** Past this size, a run starts a new log file and keeps the previous one as `<file>.1`. */
+/** Past this size the log file becomes `<file>.1` and a new one starts: at most two files of this size. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
-/** Bounds the log (nothing rotates it on Windows, and scripts' output goes there): at most two files of MAX_LOG_BYTES and one run. */
-export function rotateLog(file: string): void {
+/** The log file one run writes to, and how big it is, shared by every action's logger. */
+class LogFile {
+  private size: number;
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.size = sizeOf(path);
+  }
+
+  append(text: string): void {
+    try {
+      if (this.size + text.length > MAX_LOG_BYTES) {
+        renameSync(this.path, `${this.path}.1`);
+        this.size = 0;
+      }
+      appendFileSync(this.path, text);
+      this.size += Buffer.byteLength(text);
+    } catch {
+      // A log file we cannot write (read-only /var) must not stop the boot; stderr has the line.
+    }
+  }
+}
+
+function sizeOf(path: string): number {
   try {
-    if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, `${file}.1`);
+    return statSync(path).size;
   } catch {
-    // no log yet, or one we cannot touch: the run logs to stderr either way
+    return 0;
   }
 }
 
@@ -25,12 +47,15 @@ export type Level = 'info' | 'warn' | 'error';
  * commands on stdin, and script and user-data contents are never logged.
  */
 export class ToolLog implements GuestLog {
+  private readonly file: LogFile | null;
+
+  /** `file`: the log file's host path, or null for stderr only (a dry run). */
   constructor(
-    private readonly file: string | null,
+    file: string | LogFile | null,
     private readonly scope: string,
     private readonly stderr: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
   ) {
-    if (file) mkdirSync(dirname(file), { recursive: true });
+    this.file = typeof file === 'string' ? new LogFile(file) : file;
   }
 
   /** The same log, for one action. */
@@ -53,11 +78,6 @@ export class ToolLog implements GuestLog {
   private line(level: Level, message: string): void {
     const text = `${this.scope}: ${level === 'info' ? '' : `${level}: `}${message}`;
     this.stderr(`sdc-guest ${text}`);
-    if (!this.file) return;
-    try {
-      appendFileSync(this.file, `${new Date().toISOString()} [${process.pid}] ${text}\n`);
-    } catch {
-      // A log file we cannot write (read-only /var) must not stop the boot; stderr has the line.
-    }
+    this.file?.append(`${new Date().toISOString()} [${process.pid}] ${text}\n`);
   }
 }

@@ -24,6 +24,11 @@ class Fetched implements FetchedMetadata {
   }
 }
 
+/** For a run whose actions read no metadata: no session is opened. */
+export function noMetadataNeeded(): FetchedMetadata {
+  return new Fetched(new Map(), null, null, null);
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

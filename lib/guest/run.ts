@@ -2,9 +2,9 @@ import type { ActionOptions, ActionOutcome, GuestAction } from './action';
 import { GuestCommands } from './commands';
 import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
 import { GuestFiles, hostPath } from './files';
-import { rotateLog, ToolLog } from './log';
-import { fetchMetadata, type FetchedMetadata } from './metadata';
-import { loadState, saveState, type BootState } from './state';
+import { ToolLog } from './log';
+import { fetchMetadata, noMetadataNeeded, type FetchedMetadata } from './metadata';
+import { loadState, saveState, type ActionRecord, type BootState } from './state';
 import type { GuestSystem } from './system';
 
 export interface RunSettings {
@@ -29,6 +29,11 @@ export function guestContext(settings: RunSettings, log: GuestLog, files: GuestF
 export interface RunReport {
   outcomes: Array<{ action: string; outcome: ActionOutcome }>;
   metadata: FetchedMetadata;
+}
+
+/** What the state says while an action that may restart the guest runs. */
+export function startedRecord(): ActionRecord {
+  return { at: new Date().toISOString(), result: 'started', detail: 'started; it had not ended when this was written' };
 }
 
 async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
@@ -63,10 +68,12 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
   const { root, dryRun, system } = settings;
   const logFile = hostPath(root, system.logFile);
-  if (!dryRun) rotateLog(logFile);
   const baseLog = new ToolLog(dryRun ? null : logFile, mode === 'boot' ? 'boot' : actions[0].name);
   const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
-  const metadata = await fetchMetadata(['sdc:uuid', ...actions.flatMap((a) => a.keys)], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
+  // An action run alone that reads no metadata (the data disk, ARP) opens no session at all.
+  const keys = actions.flatMap((a) => a.keys);
+  const metadata =
+    mode === 'single' && keys.length === 0 ? noMetadataNeeded() : await fetchMetadata(['sdc:uuid', ...keys], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
   if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
   const context = (log: ToolLog) => guestContext(settings, log, files, metadata);
   const base = context(baseLog);
@@ -95,7 +102,13 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
       outcome = { result: 'skipped', detail: 'left to cloud-init, which is active' };
     } else if (mode === 'boot' && last?.result === 'ok' && isOnce(action, metadata)) {
       outcome = { result: 'skipped', detail: `done for this instance at ${last.at}` };
+    } else if (mode === 'boot' && last?.result === 'started' && isOnce(action, metadata)) {
+      outcome = { result: 'skipped', detail: `started at ${last.at} and never finished (did it restart the guest?): not run again for this instance` };
     } else {
+      if (action.recordStart && !dryRun) {
+        state.actions[action.name] = startedRecord();
+        await saveState(files, state, system.stateFile);
+      }
       outcome = await runOne(action, context(log), settings.options);
       state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
       if (outcome.restart && mode === 'boot') restart = outcome.restart;

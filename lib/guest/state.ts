@@ -4,8 +4,12 @@ import { guestDirname } from './files';
 /** Where `sdc-guest boot` records what ran on Linux, under the root (Windows: lib/guest/windows/paths.ts). */
 export const STATE_FILE = '/var/lib/sdc-guest/state.json';
 
-/** `staged`: a script written for `sdc-guest boot-scripts`, which records how it ended. */
-export type Result = 'ok' | 'failed' | 'skipped' | 'staged';
+/**
+ * `staged`: a script written for `sdc-guest boot-scripts`, which records how it ended. `started`:
+ * a script that was running when this was written; if the record stays so (the script restarted
+ * the guest), a once-per-instance script is not run again.
+ */
+export type Result = 'ok' | 'failed' | 'skipped' | 'staged' | 'started';
 
 export interface ActionRecord {
   /** ISO time of the run. */

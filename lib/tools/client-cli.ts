@@ -133,7 +133,7 @@ export function notFound(message: string): number {
   return EXIT.NOTFOUND;
 }
 
-function fail(message: string): number {
+export function fail(message: string): number {
   writeErr(message);
   return EXIT.ERROR;
 }

@@ -2,7 +2,7 @@ import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
 import { GuestFiles } from '../guest/files';
 import { LINUX_SYSTEM } from '../guest/linux/system';
-import { guestContext, runGuestActions, type RunReport } from '../guest/run';
+import { guestContext, runGuestActions, startedRecord, type RunReport } from '../guest/run';
 import { hostPath } from '../guest/files';
 import { readPending, runStoredScript, writePending } from '../guest/linux/scripts';
 import { loadState, saveState } from '../guest/state';
@@ -150,8 +150,14 @@ const bootScripts: ToolMain = async (args) => {
   for (const [i, script] of pending.entries()) {
     const log = baseLog.scoped(script.action);
     const ctx = guestContext(settings, log, files, noMetadata('boot-scripts'));
-    // Off the list before it runs: a script that takes the guest down is not run twice.
-    if (!parsed.dryRun) await writePending(ctx, pending.slice(i + 1));
+    // Off the list, and recorded as started, before it runs: a script that restarts the guest
+    // is not run again (the next boot skips a once-per-instance script left `started`).
+    if (!parsed.dryRun) {
+      await writePending(ctx, pending.slice(i + 1));
+      const state = await loadState(files, settings.system.stateFile);
+      state.actions[script.action] = startedRecord();
+      await saveState(files, state, settings.system.stateFile);
+    }
     const outcome = await runStoredScript(ctx, script.name, script.timeoutSeconds);
     (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
     outcomes.push({ action: script.action, outcome });

@@ -1,16 +1,29 @@
 import { isUtf8 } from 'node:buffer';
 import { BudgetExhaustedError } from '../client/session';
 import { withTimeLimit } from '../time-limit';
-import { parseToolArgs, reportFailure, withSession, writeErr, type ParsedArgs } from './client-cli';
+import { fail, parseToolArgs, reportFailure, withSession, writeErr, type ParsedArgs } from './client-cli';
 import { EXIT, type ToolMain } from './run';
 
 const ALLOW_INVALID_UTF8 = '--allow-invalid-utf8';
 
-/** All of stdin, within the budget: a pipe that never closes must not hold the tool. */
+/** The largest value whose PUT line (the value base64-encoded twice) stays within a 64 MiB line. */
+const MAX_VALUE_BYTES = 36 * 1024 * 1024;
+
+class ValueTooLargeError extends Error {}
+
+/** All of stdin, within the budget and the size limit: a pipe that never closes or never ends must not hold the tool. */
 async function readStdin(parsed: ParsedArgs): Promise<Buffer> {
   const reading = (async () => {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_VALUE_BYTES) {
+        process.stdin.destroy();
+        throw new ValueTooLargeError(`ERROR: the value on stdin is larger than ${MAX_VALUE_BYTES / (1024 * 1024)} MiB, more than a metadata request can carry`);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks);
   })();
   return withTimeLimit(reading, parsed.deadline - Date.now(), () => {
@@ -39,6 +52,7 @@ export const main: ToolMain = async (args, invokedAs) => {
       value = await readStdin(parsed);
     } catch (err) {
       if (err instanceof BudgetExhaustedError) return reportFailure(err, '');
+      if (err instanceof ValueTooLargeError) return fail(err.message);
       writeErr(`ERROR: could not read from stdin: ${(err as Error).message}`);
       return EXIT.ERROR;
     }

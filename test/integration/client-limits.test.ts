@@ -3,7 +3,7 @@
 // bytes that are not UTF-8.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetadataHost } from '../support/metadata-host';
@@ -168,6 +168,29 @@ test('a full non-blocking stdout: mdata-get waits for the reader and every byte 
   } finally {
     await host.close();
   }
+});
+
+test('mdata-put reads stdin up to the largest value a request can carry: endless input ends with exit 2, bounded memory', async () => {
+  const { file, args } = bundleCommand('mdata-put');
+  let peakKb = 0;
+  const child = spawn(file, [...args, '--timeout', '30', 'endless'], { env: { ...process.env, MDATA_SOCKET: '/nonexistent/metadata.sock' }, stdio: [openSync('/dev/zero', 'r'), 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c) => (stderr += c));
+  const sampler = setInterval(() => {
+    const m = /VmHWM:\s+(\d+)/.exec(safeRead(`/proc/${child.pid}/status`));
+    if (m) peakKb = Math.max(peakKb, Number(m[1]));
+  }, 20);
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  clearInterval(sampler);
+  assert.is(code, 2);
+  assert.is(stderr, 'ERROR: the value on stdin is larger than 36 MiB, more than a metadata request can carry\n');
+  assert.ok(peakKb / 1024 < 300, `peak RSS ${(peakKb / 1024).toFixed(0)} MB`);
 });
 
 test('mdata-put refuses bytes that are not UTF-8, unless told to store them anyway', async () => {

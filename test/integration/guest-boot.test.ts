@@ -177,6 +177,21 @@ test('a failed first-boot user-script runs again on the next boot; with run_user
   }
 });
 
+test('a user-script that restarts the guest (here: kills the boot) is not run again at the next boot', async () => {
+  const s = await bootSetup({ metadata: { 'user-script': `#!/bin/sh\necho user >> '${join(scratch, 'restarts.log')}'\nkill -9 $PPID\n` } });
+  try {
+    const killed = await s.boot();
+    assert.is(killed.code, null, 'the boot was killed from inside its user-script');
+    assert.is(s.state().actions['run-user-script'].result, 'started');
+    const next = await s.boot();
+    assert.is(next.code, 0, next.stderr);
+    assert.match(next.stderr, /run-user-script: skipped: started at \S+ and never finished \(did it restart the guest\?\): not run again for this instance/);
+    assert.is(readFileSync(join(scratch, 'restarts.log'), 'utf8'), 'user\n');
+  } finally {
+    await s.close();
+  }
+});
+
 test('a host that never answers: the boot ends within its budget, says why, and the next boot tries again', async () => {
   const host = await new ScriptedHost({ silent: true }).listen();
   const root = makeGuestRoot(DEBIAN_GUEST, scratch);

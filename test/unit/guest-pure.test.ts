@@ -1,13 +1,14 @@
 // The guest framework's and the Linux actions' pure parts: the dry-run diff (against diff -u),
 // chroot-style path resolution, host names and /etc/hosts, hostid bytes, shadow fields.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { unifiedDiff } from '../../lib/guest/diff';
 import { resolveInRoot } from '../../lib/guest/files';
+import { ToolLog } from '../../lib/guest/log';
 import { hostidBytes } from '../../lib/guest/linux/hostid';
 import { hostsWithName, isValidHostname } from '../../lib/guest/linux/hostname';
 import { hasNoUsablePassword } from '../../lib/guest/linux/root-password';
@@ -85,6 +86,16 @@ test('hostid: the first 32 bits of the UUID in host byte order', () => {
 test('shadow: what counts as no usable password', () => {
   for (const none of ['', '*', '!', '!!', '!$6$salt$hash', '*LK*', '!*']) assert.ok(hasNoUsablePassword(none), JSON.stringify(none));
   for (const set of ['$6$salt$hash', '$y$j9T$abc', 'plainDEShash']) assert.not.ok(hasNoUsablePassword(set), set);
+});
+
+test('the log file never grows past 8 MiB: it becomes .1 and a new one starts, also during a run', () => {
+  const file = join(scratch, 'log', 'sdc-guest.log');
+  const log = new ToolLog(file, 'run-user-script', () => undefined).scoped('run-user-script');
+  const line = 'y'.repeat(1000);
+  for (let i = 0; i < 20_000; i++) log.info(`| ${line}`);
+  const limit = 8 * 1024 * 1024;
+  assert.ok(statSync(file).size <= limit, `${statSync(file).size}`);
+  assert.ok(statSync(`${file}.1`).size <= limit && statSync(`${file}.1`).size > limit - 2000);
 });
 
 test.run();

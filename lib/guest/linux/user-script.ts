@@ -14,6 +14,7 @@ export const runUserScript: GuestAction = {
   keys: ['user-script', 'run_userscript_flag'],
   once: (metadata) => (metadata.get('run_userscript_flag') ?? '').trim().toLowerCase() !== 'true',
   leftToCloudInit: true,
+  recordStart: true,
   options: { ...SCRIPTS_LATER_OPTION, '--user-script-timeout': { value: 'SECONDS', help: `time limit for the user-script (default ${DEFAULT_TIMEOUT_SECONDS})` } },
   async run(ctx, options) {
     const limit = secondsOption(options['--user-script-timeout'], DEFAULT_TIMEOUT_SECONDS, '--user-script-timeout');
