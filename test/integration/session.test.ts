@@ -43,12 +43,10 @@ for (const pty of [false, true]) {
     try {
       const keys = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
       const expected = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
-      const started = Date.now();
       const all = await Promise.all(Array.from({ length: 30 }, (_, i) => session.get(keys[i % keys.length])));
       all.forEach((value, i) => assert.is(value, expected[i % keys.length]));
+      // A stalled waiter would run into an idle limit, and the session would reset and say so.
       assert.equal(notes, [], 'no reset was needed');
-      // One stalled waiter would cost an idle limit of seconds; 30 answers take far less.
-      assert.ok(Date.now() - started < 1900, `took ${Date.now() - started} ms`);
     } finally {
       await session.close();
       await host.close();

@@ -351,6 +351,15 @@ test('run-operator-script: a prepare-image script that dies before its final sta
   assert.match(guest.calls().join('\n'), 'shutdown.exe /s ');
 });
 
+test('run-operator-script: a script that only mentions prepare-image is ordinary: nothing powers off', async () => {
+  await setKeys({ 'operator-script': '# runs after prepare-image made this image\nWrite-Output hello', 'prepare-image:state': null });
+  const guest = windowsGuest();
+  const { outcome } = await run(guest, [runOperatorScriptWindows], 'boot');
+  assert.is(outcome('run-operator-script')?.detail, 'operator-script exited 0');
+  assert.not.match(guest.calls().join('\n'), 'shutdown.exe');
+  await setKeys({ 'operator-script': null });
+});
+
 test('run-operator-script: any other operator-script runs before the user-script, and nothing powers off', async () => {
   await setKeys({ 'operator-script': 'Write-Output operator', 'user-script': 'Write-Output user' });
   const guest = windowsGuest();

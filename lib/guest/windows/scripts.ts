@@ -64,8 +64,8 @@ export const runUserScriptWindows: GuestAction = {
   },
 };
 
-/** imgadm's prepare-image scripts report through these keys (`imgadm create -s`). */
-export const isImgadmScript = (script: string) => script.includes('prepare-image');
+/** imgadm's prepare-image scripts report through prepare-image:state: one that never names that key is an ordinary script. */
+export const isImgadmScript = (script: string) => script.includes('prepare-image:state');
 
 /**
  * After imgadm's prepare-image script: a script that died before it reported `success` or `error`
