@@ -57,7 +57,7 @@ async function existing(path: string): Promise<Existing | null> {
 
 function ownerFor(options: ReplaceOptions, old: Existing | null): { uid: number; gid: number } | null {
   if (options.owner) return options.owner;
-  if (!old || process.platform === 'win32') return null;
+  if (!old || !platform.posixFiles) return null;
   return { uid: old.uid, gid: old.gid };
 }
 
@@ -68,7 +68,7 @@ function warnOwner(options: ReplaceOptions, path: string, err: unknown): void {
 }
 
 async function syncFolder(path: string, options: ReplaceOptions): Promise<void> {
-  if (options.durable === false || process.platform === 'win32') return;
+  if (options.durable === false || !platform.posixFiles) return;
   const dir = dirname(path);
   try {
     const handle = await fsp.open(dir, 'r');
@@ -92,8 +92,7 @@ export async function replaceFileFrom(path: string, produce: (tempPath: string) 
   const temp = tempPathFor(path);
   try {
     await produce(temp);
-    // Windows flushes only through a handle with write access (FlushFileBuffers); EPERM otherwise.
-    const file = await fsp.open(temp, (process.platform === 'win32' ? constants.O_RDWR : constants.O_RDONLY) | (constants.O_NOFOLLOW ?? 0));
+    const file = await fsp.open(temp, (platform.posixFiles ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NOFOLLOW ?? 0));
     try {
       const owner = ownerFor(options, old);
       if (owner) await file.chown(owner.uid, owner.gid).catch((err) => warnOwner(options, path, err));

@@ -27,6 +27,11 @@ export interface Platform {
   /** Folders to extract native addons to, in order; later ones are fallbacks for noexec or read-only mounts. */
   addonDirs(): string[];
   /** Commands get a process group of their own (POSIX). Windows has none, and `detached` would open a console there. */
+  /**
+   * Files have POSIX owners, a folder can be flushed, and so can a file through a read-only
+   * handle. On Windows none of these holds (FlushFileBuffers needs write access).
+   */
+  readonly posixFiles: boolean;
   readonly processGroups: boolean;
   /** Stops a command started by the guest runner and what it started in turn. */
   killTree(pid: number, signal: NodeJS.Signals): void;
@@ -65,6 +70,7 @@ const posix: Platform = {
   randomBytes: urandom,
   invokedAs: () => ({ name: basename(process.argv0), path: process.argv0 }),
   addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, os().tmpdir(), '/dev/shm', '/run', '/var/tmp', join(os().homedir(), '.cache'), dirname(process.execPath)]),
+  posixFiles: true,
   processGroups: true,
   killTree: (pid, signal) => signalQuietly(-pid, signal),
 };
@@ -99,6 +105,7 @@ const windows: Platform = {
   randomBytes: (count) => (require('node:crypto') as typeof import('node:crypto')).randomBytes(count),
   invokedAs: () => ({ name: basename(process.execPath).toLowerCase().replace(/\.exe$/, ''), path: process.execPath }),
   addonDirs: () => unique([process.env.MDATA_NATIVE_DIR, os().tmpdir(), join(os().homedir(), '.cache'), dirname(process.execPath)]),
+  posixFiles: false,
   processGroups: false,
   // Windows has no signals to ask politely: the time limit ends the whole tree at once.
   killTree: (pid) => taskkillTree(pid),
