@@ -91,21 +91,20 @@ test('ifupdown: writes each NIC and resolv.conf, reloads what changed, and is id
   assert.equal(bin.calls().slice(6), ['ifdown --force eth1', 'ip addr flush dev eth1 scope global', 'ifup eth1']);
 });
 
-test('files we did not write, or that were edited, are left alone without --force', async () => {
+test('files we did not write, or that were edited, are left alone without --force; a plain resolv.conf nobody manages is replaced', async () => {
   const root = guest('foreign', { ...DEBIAN, '/etc/resolv.conf': 'nameserver 1.1.1.1\n' });
   const bin = stubs('foreign', { ifup: 0, ifdown: 0, ip: 0 });
   put(root, '/etc/network/interfaces.d/50-sdc-eth0', 'auto eth0\niface eth0 inet dhcp\n');
-  const result = await configureNetwork(testContext(root, metadata([NIC0]), { path: bin.path }));
-  assert.equal(result.problems, [
-    '/etc/network/interfaces.d/50-sdc-eth0 was not written by configure-network; left alone (--force replaces it)',
-    '/etc/resolv.conf was not written by configure-network; left alone (--force replaces it)',
-  ]);
-  assert.is(readFileSync(join(root, 'etc/resolv.conf'), 'utf8'), 'nameserver 1.1.1.1\n');
+  const ctx = testContext(root, metadata([NIC0]), { path: bin.path });
+  const result = await configureNetwork(ctx);
+  assert.equal(result.problems, ['/etc/network/interfaces.d/50-sdc-eth0 was not written by configure-network; left alone (--force replaces it)']);
+  assert.equal(result.written, ['/etc/resolv.conf']);
+  assert.is(ownership(readFileSync(join(root, 'etc/resolv.conf'), 'utf8')), 'ours');
+  assert.ok(ctx.lines.includes('info: /etc/resolv.conf was not written by configure-network; replaced, as nothing else manages it'));
   assert.equal(bin.calls(), []);
 
   const forced = await configureNetwork(testContext(root, metadata([NIC0]), { path: bin.path }), { force: true });
-  assert.equal(forced.written, ['/etc/network/interfaces.d/50-sdc-eth0', '/etc/resolv.conf']);
-  assert.is(ownership(readFileSync(join(root, 'etc/resolv.conf'), 'utf8')), 'ours');
+  assert.equal(forced.written, ['/etc/network/interfaces.d/50-sdc-eth0']);
 
   writeFileSync(join(root, 'etc/resolv.conf'), `${readFileSync(join(root, 'etc/resolv.conf'), 'utf8')}options rotate\n`);
   const edited = await configureNetwork(testContext(root, metadata([NIC0], ['9.9.9.9']), { path: bin.path }));
