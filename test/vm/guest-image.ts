@@ -1,0 +1,87 @@
+// A scenario's disks: the root image (the cached Debian root, our tools and the test driver, packed
+// with mke2fs -d from an overlay so the cache is never written), blank and pre-filled data disks.
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOOLS } from '../../lib/tools/registry';
+import { linuxExecutableCommand, runTool } from '../support/run-tool';
+import { baseRoot, bootFiles } from './base-root';
+import { removeTree, runCommand } from './host-commands';
+
+const GUEST_FILES = join(__dirname, 'guest');
+const DRIVER_DIR = 'usr/local/lib/sdc-vm-test';
+const CLIENT_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
+
+export interface GuestImage {
+  rootImage: string;
+  kernel: string;
+  initrd: string;
+}
+
+/** Our tools as a user installs them: `sdc-guest install --root`. */
+async function installTools(root: string): Promise<void> {
+  if (!TOOLS.install) return temporaryInstall(root);
+  const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000 });
+  if (r.code !== 0) throw new Error(`sdc-guest install --root failed (${r.code}): ${r.stderr}`);
+}
+
+/**
+ * TEMPORARY, until `sdc-guest install` exists: the executable and the client tools' links in
+ * /usr/sbin, and nothing else. Remove this function when the installer lands.
+ */
+function temporaryInstall(root: string): void {
+  const executable = linuxExecutableCommand('sdc-guest').file;
+  copyInto(executable, join(root, 'usr/sbin/sdc-guest'), 0o755);
+  for (const tool of CLIENT_TOOLS) symlinkSync('sdc-guest', join(root, 'usr/sbin', tool));
+}
+
+function copyInto(from: string, to: string, mode: number): void {
+  copyFileSync(from, to);
+  chmodSync(to, mode);
+}
+
+/** The test-only driver: a unit that runs the step named on the kernel command line, then powers off. */
+function installDriver(root: string): void {
+  const dir = join(root, DRIVER_DIR);
+  mkdirSync(join(dir, 'steps'), { recursive: true });
+  copyInto(join(GUEST_FILES, 'driver'), join(dir, 'driver'), 0o755);
+  copyInto(join(GUEST_FILES, 'report.sh'), join(dir, 'report.sh'), 0o644);
+  for (const step of readdirSync(join(GUEST_FILES, 'steps'))) copyInto(join(GUEST_FILES, 'steps', step), join(dir, 'steps', step), 0o755);
+  copyFileSync(join(GUEST_FILES, 'sdc-vm-test.service'), join(root, 'etc/systemd/system/sdc-vm-test.service'));
+  symlinkSync('/etc/systemd/system/sdc-vm-test.service', join(root, 'etc/systemd/system/multi-user.target.wants/sdc-vm-test.service'));
+}
+
+/** Builds `dir`/root.img (sparse, 2 GiB): the cached root with our tools installed and the driver. */
+export async function buildGuestImage(dir: string, log: (line: string) => void): Promise<GuestImage> {
+  const base = await baseRoot(log);
+  const overlay = join(dir, 'overlay');
+  const [upper, work, merged] = ['upper', 'work', 'merged'].map((d) => join(overlay, d));
+  for (const d of [upper, work, merged]) mkdirSync(d, { recursive: true });
+  const rootImage = join(dir, 'root.img');
+  const started = Date.now();
+  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${upper},workdir=${work}`, merged]);
+  try {
+    await installTools(merged);
+    installDriver(merged);
+    await runCommand('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', merged, rootImage, '2G'], { limitMs: 180_000 });
+  } finally {
+    await runCommand('umount', [merged]);
+    await removeTree(overlay);
+  }
+  log(`root image packed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { rootImage, ...bootFiles(base) };
+}
+
+/** A sparse data disk with nothing on it, as a new instance's second disk. */
+export function blankDisk(path: string, bytes: number): string {
+  writeFileSync(path, '');
+  truncateSync(path, bytes);
+  return path;
+}
+
+/** A file's bytes from an ext4 image, read with debugfs (read-only) after the guest powered off. */
+export async function readImageFile(image: string, path: string): Promise<Buffer> {
+  const r = await runCommand('debugfs', ['-R', `cat ${path}`, image]);
+  const problems = r.stderr.split('\n').filter((line) => line && !line.startsWith('debugfs '));
+  if (problems.length > 0) throw new Error(`debugfs cat ${path} in ${image}: ${problems.join('; ')}`);
+  return r.stdout;
+}
