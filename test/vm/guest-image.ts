@@ -11,6 +11,28 @@ const GUEST_FILES = join(__dirname, 'guest');
 const DRIVER_DIR = 'usr/local/lib/sdc-vm-test';
 const CLIENT_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
 
+/**
+ * The network stacks a guest can have, each made from the one cached root by purging the other
+ * stacks' packages (dpkg, in the image) and enabling what the distribution enables:
+ * - ifupdown: Debian's classic stack, resolv.conf a plain file (as a DHCP install leaves it);
+ * - netplan: netplan.io rendering for systemd-networkd, with systemd-resolved (Debian's cloud images);
+ * - networkmanager: NetworkManager with systemd-resolved, ifupdown kept for lo (a desktop install).
+ */
+export type NetworkStack = 'ifupdown' | 'netplan' | 'networkmanager';
+
+const STACKS: Record<NetworkStack, { purge: string[]; enable: string[]; resolvConf?: string }> = {
+  ifupdown: { purge: ['netplan.io', 'network-manager', 'systemd-resolved'], enable: [], resolvConf: 'nameserver 10.0.2.3\n' },
+  netplan: { purge: ['network-manager', 'ifupdown', 'isc-dhcp-client'], enable: ['systemd-networkd.service'] },
+  networkmanager: { purge: ['netplan.io'], enable: [] },
+};
+
+async function selectStack(root: string, stack: NetworkStack): Promise<void> {
+  const { purge, enable, resolvConf } = STACKS[stack];
+  await runCommand('chroot', [root, 'dpkg', '--purge', ...purge], { limitMs: 120_000 });
+  if (enable.length > 0) await runCommand('systemctl', [`--root=${root}`, 'enable', ...enable]);
+  if (resolvConf !== undefined) writeFileSync(join(root, 'etc/resolv.conf'), resolvConf);
+}
+
 export interface GuestImage {
   rootImage: string;
   kernel: string;
@@ -50,8 +72,8 @@ function installDriver(root: string): void {
   symlinkSync('/etc/systemd/system/sdc-vm-test.service', join(root, 'etc/systemd/system/multi-user.target.wants/sdc-vm-test.service'));
 }
 
-/** Builds `dir`/root.img (sparse, 2 GiB): the cached root with our tools installed and the driver. */
-export async function buildGuestImage(dir: string, log: (line: string) => void): Promise<GuestImage> {
+/** Builds `dir`/root.img (sparse, 2 GiB): the cached root with one network stack, our tools and the driver. */
+export async function buildGuestImage(dir: string, stack: NetworkStack, log: (line: string) => void): Promise<GuestImage> {
   const base = await baseRoot(log);
   const overlay = join(dir, 'overlay');
   const [upper, work, merged] = ['upper', 'work', 'merged'].map((d) => join(overlay, d));
@@ -60,6 +82,7 @@ export async function buildGuestImage(dir: string, log: (line: string) => void):
   const started = Date.now();
   await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${upper},workdir=${work}`, merged]);
   try {
+    await selectStack(merged, stack);
     await installTools(merged);
     installDriver(merged);
     await runCommand('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', merged, rootImage, '2G'], { limitMs: 180_000 });

@@ -3,7 +3,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGuestImage, readImageFile, type GuestImage } from './guest-image';
+import { buildGuestImage, readImageFile, type GuestImage, type NetworkStack } from './guest-image';
 import { bootGuest, guestFailure, type BootOptions, type BootResult, type MetadataFiles } from './guest-vm';
 import { haveCommand, removeTree } from './host-commands';
 
@@ -29,7 +29,7 @@ export class Scenario {
   readonly files: MetadataFiles = { metadata: join(this.dir, 'metadata.json'), vm: join(this.dir, 'vm.json') };
   private image: GuestImage | undefined;
 
-  constructor(metadataFixture: string, vmFixture: string) {
+  constructor(metadataFixture: string, vmFixture: string, private readonly stack: NetworkStack = 'ifupdown') {
     copyFileSync(metadataFixture, this.files.metadata);
     copyFileSync(vmFixture, this.files.vm);
   }
@@ -44,7 +44,7 @@ export class Scenario {
   }
 
   async rootImage(): Promise<GuestImage> {
-    this.image ??= await buildGuestImage(this.dir, log);
+    this.image ??= await buildGuestImage(this.dir, this.stack, log);
     return this.image;
   }
 
@@ -59,6 +59,10 @@ export class Scenario {
   /** What `save NAME` recorded in the guest on boot number `boot` of this disk. */
   async saved(boot: number, name: string): Promise<string> {
     return (await readImageFile((await this.rootImage()).rootImage, `/var/lib/sdc-vm-test/boot-${boot}/${name}.out`)).toString('utf8');
+  }
+
+  async savedJson(boot: number, name: string): Promise<any> {
+    return JSON.parse(await this.saved(boot, name));
   }
 
   async close(): Promise<void> {
