@@ -5,9 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOOLS } from '../../lib/tools/registry';
 import { skipTest } from '../support/skip';
-import { blankDisk, readImageFile } from './guest-image';
+import { blankDisk, haveTools, readImageFile } from './guest-image';
 import type { BootResult } from './guest-vm';
 import { runCommand } from './host-commands';
 import { assertNetworkApplied } from './network-checks';
@@ -25,7 +24,7 @@ const boots: BootResult[] = [];
 
 s.before(async () => {
   unavailable = await vmUnavailable();
-  if (!unavailable && !(TOOLS.install && TOOLS.boot)) unavailable = 'sdc-guest has no install and boot tools yet';
+  if (!unavailable && !(await haveTools('boot'))) unavailable = 'sdc-guest has no boot tool yet';
   if (unavailable) return;
   scenario = new Scenario(join(FIXTURES, 'boot-metadata.json'), join(FIXTURES, 'boot-vm.json'));
   dataDisk = blankDisk(join(scenario.dir, 'data.img'), 1024 ** 3);

@@ -5,9 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile } from '../../build/common';
-import { TOOLS } from '../../lib/tools/registry';
 import { skipTest } from '../support/skip';
-import { blankDisk } from './guest-image';
+import { blankDisk, haveTools } from './guest-image';
 import type { BootResult } from './guest-vm';
 import { runCommand } from './host-commands';
 import { aboutBoot, Scenario, vmUnavailable } from './scenario';
@@ -19,7 +18,7 @@ let scenario: Scenario | undefined;
 
 s.before(async () => {
   unavailable = await vmUnavailable();
-  if (!unavailable && !(TOOLS.install && TOOLS.boot)) unavailable = 'sdc-guest has no install and boot tools yet';
+  if (!unavailable && !(await haveTools('boot', 'format-secondary-disk'))) unavailable = 'sdc-guest has no boot and format-secondary-disk tools yet';
   if (!unavailable) scenario = new Scenario(join(FIXTURES, 'boot-metadata.json'), join(FIXTURES, 'boot-vm.json'));
 });
 

@@ -2,7 +2,7 @@
 // with mke2fs -d from an overlay so the cache is never written), blank and pre-filled data disks.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOOLS } from '../../lib/tools/registry';
+import { toolNames } from '../../lib/tools/registry';
 import { linuxExecutableCommand, runTool } from '../support/run-tool';
 import { baseRoot, bootFiles } from './base-root';
 import { removeTree, runCommand } from './host-commands';
@@ -39,21 +39,30 @@ export interface GuestImage {
   initrd: string;
 }
 
+/** Whether the multi-call executable has all these tools (the build is checked to be fresh when used). */
+export async function haveTools(...names: string[]): Promise<boolean> {
+  const known = await toolNames();
+  return names.every((n) => known.includes(n));
+}
+
 /** Our tools as a user installs them: `sdc-guest install --root`. */
 async function installTools(root: string): Promise<void> {
-  if (!TOOLS.install) return temporaryInstall(root);
+  if (!(await haveTools('install'))) return temporaryInstall(root);
   const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000 });
   if (r.code !== 0) throw new Error(`sdc-guest install --root failed (${r.code}): ${r.stderr}`);
 }
 
 /**
  * TEMPORARY, until `sdc-guest install` exists: the executable and the client tools' links in
- * /usr/sbin, and nothing else. Remove this function when the installer lands.
+ * /usr/sbin, and a minimal unit that runs `sdc-guest boot`. Remove this function, and
+ * guest/TEMPORARY-sdc-guest.service, when the installer lands.
  */
 function temporaryInstall(root: string): void {
   const executable = linuxExecutableCommand('sdc-guest').file;
   copyInto(executable, join(root, 'usr/sbin/sdc-guest'), 0o755);
   for (const tool of CLIENT_TOOLS) symlinkSync('sdc-guest', join(root, 'usr/sbin', tool));
+  copyInto(join(GUEST_FILES, 'TEMPORARY-sdc-guest.service'), join(root, 'etc/systemd/system/sdc-guest.service'), 0o644);
+  symlinkSync('/etc/systemd/system/sdc-guest.service', join(root, 'etc/systemd/system/multi-user.target.wants/sdc-guest.service'));
 }
 
 function copyInto(from: string, to: string, mode: number): void {

@@ -67,7 +67,7 @@ export interface RunningGuest {
 /** Raised when a boot went wrong; its message carries the end of the console and the server's log. */
 export class GuestFailure extends Error {}
 
-export function consoleTail(text: string, lines = 120): string {
+export function consoleTail(text: string, lines = 80): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 

@@ -5,9 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOOLS } from '../../lib/tools/registry';
 import { skipTest } from '../support/skip';
-import type { NetworkStack } from './guest-image';
+import { haveTools, type NetworkStack } from './guest-image';
 import { assertNetworkApplied } from './network-checks';
 import { aboutBoot, Scenario, vmUnavailable } from './scenario';
 
@@ -19,7 +18,7 @@ const scenarios: Scenario[] = [];
 
 s.before(async () => {
   unavailable = await vmUnavailable();
-  if (!unavailable && !(TOOLS.install && TOOLS.boot)) unavailable = 'sdc-guest has no install and boot tools yet';
+  if (!unavailable && !(await haveTools('boot', 'configure-network'))) unavailable = 'sdc-guest has no boot and configure-network tools yet';
 });
 
 s.after(async () => {

@@ -4,8 +4,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOOLS } from '../../lib/tools/registry';
 import { skipTest } from '../support/skip';
+import { haveTools } from './guest-image';
 import type { BootResult } from './guest-vm';
 import { aboutBoot, Scenario, savedStatus, vmUnavailable } from './scenario';
 
@@ -20,7 +20,7 @@ let prepared: BootResult | undefined;
 
 s.before(async () => {
   unavailable = await vmUnavailable();
-  if (!unavailable && !(TOOLS.install && TOOLS.boot && TOOLS['prepare-image'])) unavailable = 'sdc-guest has no install, boot and prepare-image tools yet';
+  if (!unavailable && !(await haveTools('boot', 'prepare-image'))) unavailable = 'sdc-guest has no boot and prepare-image tools yet';
   if (!unavailable) scenario = new Scenario(join(FIXTURES, 'boot-metadata.json'), join(FIXTURES, 'boot-vm.json'));
 });
 

@@ -62,10 +62,17 @@ export class Scenario {
   }
 
   async savedJson(boot: number, name: string): Promise<any> {
-    return JSON.parse(await this.saved(boot, name));
+    const text = await this.saved(boot, name);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`boot ${boot}: ${name} is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+    }
   }
 
+  /** Removes the scenario's directory; SDC_VM_KEEP=1 keeps it (disks, console logs) and says where. */
   async close(): Promise<void> {
+    if (process.env.SDC_VM_KEEP === '1') return log(`kept ${this.dir}`);
     await removeTree(this.dir);
   }
 }
