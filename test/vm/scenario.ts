@@ -1,23 +1,73 @@
-// What every VM scenario file shares: its own directory, the root image, the server's files, the
-// boots, and reading what the guest left behind.
+// What every VM scenario file shares: a suite whose tests skip where guests cannot boot, and per
+// scenario its own directory, root image, server files, boots, and what the guest left behind.
+import { suite } from 'uvu';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGuestImage, readImageFile, type GuestImage, type NetworkStack } from './guest-image';
+import { skipTest } from '../support/skip';
+import { buildGuestImage, haveTools, readImageFile, type GuestImage, type NetworkStack } from './guest-image';
 import { bootGuest, guestFailure, type BootOptions, type BootResult, type MetadataFiles } from './guest-vm';
 import { haveCommand, removeTree } from './host-commands';
 
-export const FIXTURES = join(__dirname, '..', 'fixtures');
-const HOST_COMMANDS = ['qemu-system-x86_64', 'mmdebstrap', 'mke2fs', 'debugfs', 'timeout', 'mount'];
+const HOST_COMMANDS = ['qemu-system-x86_64', 'mmdebstrap', 'mke2fs', 'debugfs', 'sfdisk', 'timeout', 'mount', 'chroot'];
+
+/** A file in test/vm/fixtures/. */
+export function fixture(name: string): string {
+  return join(__dirname, 'fixtures', name);
+}
 
 /** Why the VM tests cannot run here, or null when they can. */
-export async function vmUnavailable(): Promise<string | null> {
+async function vmUnavailable(tools: string[]): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'the VM tests need root (mmdebstrap --mode=root, overlay mounts)';
   for (const command of HOST_COMMANDS) {
     if (!(await haveCommand(command))) return `${command} is not installed: run make test-packages`;
   }
   if (!existsSync('/usr/share/qemu/qboot.rom')) return 'qemu has no qboot.rom firmware';
+  if (!(await haveTools(...tools))) return `sdc-guest has no ${tools.join(', ')} tool yet`;
   return null;
+}
+
+export interface VmSuite {
+  /** A test that skips itself, with the reason, where guests cannot boot or a needed tool is missing. */
+  test(name: string, body: () => Promise<void>): void;
+  /** A test of a boot that an earlier test made; a failure carries that boot's console. */
+  testBoot(name: string, boot: () => BootResult | undefined, check: (boot: BootResult) => Promise<void>): void;
+  /** A new scenario, closed after the suite. */
+  scenario(metadataFile: string, vmFile: string, stack?: NetworkStack): Scenario;
+  run(): void;
+}
+
+/** A uvu suite of VM scenarios that need the given sdc-guest tools. */
+export function vmSuite(title: string, tools: string[] = []): VmSuite {
+  const s = suite(title);
+  const scenarios: Scenario[] = [];
+  let unavailable: string | null = null;
+  s.before(async () => {
+    unavailable = await vmUnavailable(tools);
+  });
+  s.after(async () => {
+    for (const sc of scenarios) await sc.close();
+  });
+  const test = (name: string, body: () => Promise<void>) =>
+    s(name, async () => {
+      if (unavailable) return skipTest(unavailable);
+      await body();
+    });
+  return {
+    test,
+    testBoot: (name, boot, check) =>
+      test(name, async () => {
+        const b = boot();
+        if (!b) throw new Error('the boot this test checks did not happen (see the test that boots it)');
+        await aboutBoot(b, () => check(b));
+      }),
+    scenario: (metadataFile, vmFile, stack) => {
+      const sc = new Scenario(metadataFile, vmFile, stack);
+      scenarios.push(sc);
+      return sc;
+    },
+    run: () => s.run(),
+  };
 }
 
 export function log(line: string): void {
@@ -85,7 +135,7 @@ export function savedStatus(result: BootResult, name: string): number {
 }
 
 /** Runs assertions about a boot; a failure carries the boot's console. */
-export async function aboutBoot(result: BootResult, check: () => void | Promise<void>): Promise<void> {
+async function aboutBoot(result: BootResult, check: () => void | Promise<void>): Promise<void> {
   try {
     await check();
   } catch (e) {
