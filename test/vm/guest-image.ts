@@ -9,7 +9,6 @@ import { removeTree, runCommand } from './host-commands';
 
 const GUEST_FILES = join(__dirname, 'guest');
 const DRIVER_DIR = 'usr/local/lib/sdc-vm-test';
-const CLIENT_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
 
 /**
  * The network stacks a guest can have, each made from the one cached root by purging the other
@@ -45,24 +44,10 @@ export async function haveTools(...names: string[]): Promise<boolean> {
   return names.every((n) => known.includes(n));
 }
 
-/** Our tools as a user installs them: `sdc-guest install --root`. */
+/** Our tools as a user installs them: `sdc-guest install --root`, which also enables its units. */
 async function installTools(root: string): Promise<void> {
-  if (!(await haveTools('install'))) return temporaryInstall(root);
   const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000 });
   if (r.code !== 0) throw new Error(`sdc-guest install --root failed (${r.code}): ${r.stderr}`);
-}
-
-/**
- * TEMPORARY, until `sdc-guest install` exists: the executable and the client tools' links in
- * /usr/sbin, and a minimal unit that runs `sdc-guest boot`. Remove this function, and
- * guest/TEMPORARY-sdc-guest.service, when the installer lands.
- */
-function temporaryInstall(root: string): void {
-  const executable = linuxExecutableCommand('sdc-guest').file;
-  copyInto(executable, join(root, 'usr/sbin/sdc-guest'), 0o755);
-  for (const tool of CLIENT_TOOLS) symlinkSync('sdc-guest', join(root, 'usr/sbin', tool));
-  copyInto(join(GUEST_FILES, 'TEMPORARY-sdc-guest.service'), join(root, 'etc/systemd/system/sdc-guest.service'), 0o644);
-  symlinkSync('/etc/systemd/system/sdc-guest.service', join(root, 'etc/systemd/system/multi-user.target.wants/sdc-guest.service'));
 }
 
 function copyInto(from: string, to: string, mode: number): void {

@@ -9,7 +9,7 @@ import { buildGuestImage, haveTools, readImageFile, type GuestImage, type Networ
 import { bootGuest, guestFailure, type BootOptions, type BootResult, type MetadataFiles } from './guest-vm';
 import { haveCommand, removeTree } from './host-commands';
 
-const HOST_COMMANDS = ['qemu-system-x86_64', 'mmdebstrap', 'mke2fs', 'debugfs', 'sfdisk', 'timeout', 'mount', 'chroot'];
+const HOST_COMMANDS = ['qemu-system-x86_64', 'mmdebstrap', 'mke2fs', 'debugfs', 'sfdisk', 'timeout', 'mount', 'chroot', 'systemctl'];
 
 /** A file in test/vm/fixtures/. */
 export function fixture(name: string): string {
@@ -125,6 +125,13 @@ export class Scenario {
     if (process.env.SDC_VM_KEEP === '1') return log(`kept ${this.dir}`);
     await removeTree(this.dir);
   }
+}
+
+/** The state (active, failed, activating...) of each of our units (`sdc-guest*`) on boot `boot`. */
+export async function unitStates(sc: Scenario, boot: number): Promise<Record<string, string>> {
+  const lines = (await sc.saved(boot, 'units')).split('\n').filter((l) => l.startsWith('sdc-guest'));
+  if (lines.length === 0) throw new Error(`boot ${boot}: no sdc-guest unit is loaded`);
+  return Object.fromEntries(lines.map((l) => l.split(/\s+/)).map(([unit, , active]) => [unit, active]));
 }
 
 /** The exit status that `save NAME` marked, or throws with the console when it did not run. */
