@@ -10,7 +10,9 @@ import { startUntil, stop } from '../support/processes';
 import type { GuestImage } from './guest-image';
 
 /** A whole boot, from qemu's start to its exit; a hung guest is killed at this bound. */
-export const BOOT_LIMIT_MS = 5 * 60_000;
+const BOOT_LIMIT_MS = 5 * 60_000;
+/** The console kept for failure messages (a runaway guest may print without end). */
+const CONSOLE_KEPT = 1024 * 1024;
 const POLL_MS = 200;
 const FIRMWARE = '/usr/share/qemu/qboot.rom';
 const CMDLINE = [
@@ -30,7 +32,7 @@ export interface MetadataFiles {
 
 export interface BootOptions {
   image: GuestImage;
-  /** The driver's step: a file in test/vm/guest/steps/. */
+  /** The driver's steps, comma-separated: files in test/vm/guest/steps/. */
   step: string;
   /** Where this boot's console log and socket go. */
   dir: string;
@@ -38,15 +40,14 @@ export interface BootOptions {
   macs: string[];
   /** Extra virtio disks after the root disk: /dev/vdb, /dev/vdc... */
   dataDisks?: string[];
-  /** The server's files; null boots with nothing serving the second serial port. */
-  metadata: MetadataFiles | null;
+  /** The server's files. */
+  metadata: MetadataFiles;
   /** Called with every console line while the guest runs. */
   watch?: (line: string, guest: RunningGuest) => void;
-  limitMs?: number;
 }
 
 export interface BootResult {
-  /** The console, without colours and carriage returns. */
+  /** The console (its last MiB), without colours and carriage returns. */
   console: string;
   /** The last value of each SDCVM mark. */
   marks: Map<string, string>;
@@ -64,16 +65,10 @@ export interface RunningGuest {
   stopServer(): Promise<void>;
 }
 
-/** Raised when a boot went wrong; its message carries the end of the console and the server's log. */
-export class GuestFailure extends Error {}
-
-export function consoleTail(text: string, lines = 80): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-/** Throws a GuestFailure for `problem`, with the console and server log attached. */
-export function guestFailure(problem: string, consoleText: string, serverLog: string): GuestFailure {
-  return new GuestFailure(`${problem}\n--- guest console (last lines) ---\n${consoleTail(consoleText)}\n--- mdata-server ---\n${serverLog.slice(-4000)}`);
+/** An error for `problem` with the end of the guest's console and the server's log attached. */
+export function guestFailure(problem: string, consoleText: string, serverLog: string): Error {
+  const tail = consoleText.split('\n').slice(-80).join('\n');
+  return new Error(`${problem}\n--- guest console (last lines) ---\n${tail}\n--- mdata-server ---\n${serverLog.slice(-4000)}`);
 }
 
 /** `mdata-server --connect` (the standalone executable) for one socket, with a hard lifetime. */
@@ -131,7 +126,7 @@ class ConsoleReader {
 
   private take(raw: string): void {
     const line = raw.replace(ANSI, '').replace(/\r/g, '');
-    this.text += `${line}\n`;
+    this.text = (this.text + `${line}\n`).slice(-CONSOLE_KEPT);
     this.onLine(line);
   }
 }
@@ -158,12 +153,11 @@ let bootCount = 0;
 
 /** Boots the guest once and waits (bounded) until it powers itself off. */
 export async function bootGuest(options: BootOptions): Promise<BootResult> {
-  const limitMs = options.limitMs ?? BOOT_LIMIT_MS;
   const n = ++bootCount;
   const consolePath = join(options.dir, `console-${n}.log`);
   const socket = join(options.dir, `ttyb-${n}.sock`);
   const server = new MetadataServer();
-  if (options.metadata) await server.start(socket, options.metadata, limitMs + 30_000);
+  await server.start(socket, options.metadata, BOOT_LIMIT_MS + 30_000);
   const marks = new Map<string, string>();
   const guest: RunningGuest = { stopServer: () => server.stop() };
   const reader = new ConsoleReader(consolePath, (line) => {
@@ -175,7 +169,7 @@ export async function bootGuest(options: BootOptions): Promise<BootResult> {
 
   const started = Date.now();
   // `timeout` kills qemu even if this process dies; the timer below ends it first and says why.
-  const qemu = spawn('timeout', ['-s', 'KILL', `${Math.ceil(limitMs / 1000) + 15}`, 'qemu-system-x86_64', ...qemuArgs(options, consolePath, socket)], {
+  const qemu = spawn('timeout', ['-s', 'KILL', `${Math.ceil(BOOT_LIMIT_MS / 1000) + 15}`, 'qemu-system-x86_64', ...qemuArgs(options, consolePath, socket)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let qemuErr = '';
@@ -185,7 +179,7 @@ export async function bootGuest(options: BootOptions): Promise<BootResult> {
   const limit = setTimeout(() => {
     timedOut = true;
     qemu.kill('SIGTERM');
-  }, limitMs);
+  }, BOOT_LIMIT_MS);
   const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     qemu.on('error', (e) => {
       qemuErr += `${e.message}\n`;
@@ -200,7 +194,7 @@ export async function bootGuest(options: BootOptions): Promise<BootResult> {
   await server.stop();
 
   const fail = (problem: string) => guestFailure(problem, reader.text, server.log);
-  if (timedOut) throw fail(`the guest did not power off within ${limitMs / 1000} s and was killed`);
+  if (timedOut) throw fail(`the guest did not power off within ${BOOT_LIMIT_MS / 1000} s and was killed`);
   if (exit.code !== 0) throw fail(`qemu exited ${exit.code ?? exit.signal}: ${qemuErr.trim()}`);
   const end = /^rc=(\d+) uptime=([\d.]+)$/.exec(marks.get('end') ?? '');
   if (!end) throw fail('the guest powered off without its driver reporting "end"');
