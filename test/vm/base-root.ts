@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../support/run-tool';
 import { removeTree, runCommand } from './host-commands';
 
-export const CACHE_DIR = join(repoRoot, '.cache', 'vm');
+const CACHE_DIR = join(repoRoot, '.cache', 'vm');
 const PACKAGE_LIST = join(__dirname, 'guest-packages.txt');
 /** mmdebstrap took 32-55 s here; a stuck mirror must not hold the test run forever. */
 const BUILD_LIMIT_MS = 15 * 60_000;
@@ -18,7 +18,7 @@ const HOOKS = [
   'printf "/dev/vda\\t/\\text4\\trw,errors=remount-ro\\t0\\t1\\n" > "$1/etc/fstab"',
 ];
 
-export function guestPackages(): string[] {
+function guestPackages(): string[] {
   return readFileSync(PACKAGE_LIST, 'utf8')
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())

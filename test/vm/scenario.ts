@@ -70,7 +70,7 @@ export function vmSuite(title: string, tools: string[] = []): VmSuite {
   };
 }
 
-export function log(line: string): void {
+function log(line: string): void {
   process.stdout.write(`  vm: ${line}\n`);
 }
 
