@@ -44,9 +44,17 @@ package:
 typecheck:
 	node_modules/.bin/tsc -p tsconfig.json
 
-# Every test, in two tiers; CI sets SDC_TEST_NO_SKIP=1 so that a skipped test fails.
+# The VM scenarios that `make test` runs too (docs/vm-tests.md says why these).
+VM_IN_TEST := test/vm/mdata-tools.test.ts
+
+# Every test: the unit and integration tiers and the VM scenarios above; CI sets
+# SDC_TEST_NO_SKIP=1 so that a skipped test fails.
 test: test-packages build typecheck
-	$(TSNODE) test/run.ts all
+	$(TSNODE) test/run.ts all $(sort $(wildcard test/unit/*.test.ts)) $(sort $(wildcard test/integration/*.test.ts)) $(VM_IN_TEST)
+
+# Every VM scenario: Debian guests under QEMU (TCG), root built with mmdebstrap and cached in .cache/vm.
+test-vm: test-packages build
+	$(TSNODE) test/run.ts vm
 
 # The fast tier: no build, no Debian packages, no wine.
 test-unit: install
