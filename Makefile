@@ -45,7 +45,7 @@ typecheck:
 	node_modules/.bin/tsc -p tsconfig.json
 
 # The VM scenarios that `make test` runs too (docs/vm-tests.md says why these).
-VM_IN_TEST := test/vm/mdata-tools.test.ts
+VM_IN_TEST := test/vm/mdata-tools.test.ts test/vm/boot-actions.test.ts
 
 # Every test: the unit and integration tiers and the VM scenarios above; CI sets
 # SDC_TEST_NO_SKIP=1 so that a skipped test fails.
