@@ -5,6 +5,7 @@ import type { CommandRunner } from '../guest/context';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
+import { seaModule } from '../native/load-addon';
 import { COMMIT, VERSION } from '../version';
 import { disableUnit, initSystemOf, installBootHook, SDC_GUEST, UNITS, type InitSystem } from './boot-hook';
 import { INSTALL_DIR, loadManifest, MANIFEST_FILE, saveManifest, type Entry } from './manifest';
@@ -38,12 +39,7 @@ const OLD_BOOT_SCRIPTS = ['/lib/smartdc/joyent_rc.local', '/lib/smartdc/triton-g
 
 /** This process's own file when it is the standalone executable; null under node (the bundle). */
 export function runningExecutable(): string | null {
-  try {
-    const sea: typeof import('node:sea') = require('node:sea');
-    return sea.isSea() ? process.execPath : null;
-  } catch {
-    return null; // Node before 20.12 has no node:sea
-  }
+  return seaModule() ? process.execPath : null;
 }
 
 /**

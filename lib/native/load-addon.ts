@@ -18,7 +18,8 @@ function devAddonPath(name: AddonName): string {
   return join(repoRoot, 'dist', 'native', `${name}-${plat}.node`);
 }
 
-function seaModule(): typeof import('node:sea') | undefined {
+/** node:sea when this process is a single executable application, else undefined. */
+export function seaModule(): typeof import('node:sea') | undefined {
   try {
     const sea: typeof import('node:sea') = require('node:sea');
     return sea.isSea() ? sea : undefined;
