@@ -25,3 +25,15 @@ export async function withTimeLimit<T>(work: Promise<T>, ms: number, onExpiry: (
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The longest wait a Node timer can hold, in whole seconds (2^31 - 1 ms). */
+const MAX_SECONDS = 2147483;
+
+/** A count of seconds from an option or the environment; `source` names it in the error. */
+export function parseSeconds(text: string | undefined, source: string): number {
+  const n = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_SECONDS) {
+    throw new Error(`${source} must be a number of seconds above 0 and at most ${MAX_SECONDS}, got '${text ?? ''}'`);
+  }
+  return n;
+}

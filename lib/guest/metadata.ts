@@ -24,8 +24,8 @@ class Fetched implements FetchedMetadata {
   }
 }
 
-/** For a run whose actions read no metadata: no session is opened. */
-export function noMetadataNeeded(): FetchedMetadata {
+/** For a run or a tool that reads no metadata: no session is opened, and any key is unavailable. */
+export function noMetadata(): FetchedMetadata {
   return new Fetched(new Map(), null, null, null);
 }
 

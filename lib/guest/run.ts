@@ -3,7 +3,7 @@ import { GuestCommands } from './commands';
 import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
 import { GuestFiles, hostPath } from './files';
 import { ToolLog } from './log';
-import { fetchMetadata, noMetadataNeeded, type FetchedMetadata } from './metadata';
+import { fetchMetadata, noMetadata, type FetchedMetadata } from './metadata';
 import { loadState, saveState, type ActionRecord, type BootState } from './state';
 import type { GuestSystem } from './system';
 
@@ -36,6 +36,16 @@ export function startedRecord(): ActionRecord {
   return { at: new Date().toISOString(), result: 'started', detail: 'started; it had not ended when this was written' };
 }
 
+/** What the state keeps of an action's outcome. */
+export function recordOf(outcome: ActionOutcome): ActionRecord {
+  return { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
+}
+
+/** The one line each action ends with. */
+export function logOutcome(log: GuestLog, outcome: ActionOutcome): void {
+  (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
+}
+
 async function runOne(action: GuestAction, ctx: GuestContext, options: ActionOptions): Promise<ActionOutcome> {
   try {
     return await action.run(ctx, options);
@@ -59,8 +69,8 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  * the start, and the session is closed before anything runs, so scripts can use the metadata
  * service themselves. One failing action never stops the others.
  *
- * `boot` mode: first-boot actions that succeeded for this instance are skipped, actions cloud-init
- * performs are left to it when it is active, and scripts wait (bounded) for a default route. An
+ * `boot` mode: first-boot actions that succeeded (or started) for this instance are skipped, and
+ * actions cloud-init performs are left to it when it is active. An
  * action that asks for a reboot or a power-off ends the run: the rest is left for the next boot,
  * the state is saved, then the guest restarts. A single action run by hand always runs and never
  * restarts the guest. Both record their results in the state file.
@@ -73,7 +83,7 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
   // An action run alone that reads no metadata (the data disk, ARP) opens no session at all.
   const keys = actions.flatMap((a) => a.keys);
   const metadata =
-    mode === 'single' && keys.length === 0 ? noMetadataNeeded() : await fetchMetadata(['sdc:uuid', ...keys], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
+    mode === 'single' && keys.length === 0 ? noMetadata() : await fetchMetadata(['sdc:uuid', ...keys], settings.budgetSeconds, settings.deadline, (line) => baseLog.info(line));
   if (metadata.problem) baseLog.warn(`metadata: ${metadata.problem}`);
   const context = (log: ToolLog) => guestContext(settings, log, files, metadata);
   const base = context(baseLog);
@@ -110,11 +120,11 @@ export async function runGuestActions(actions: GuestAction[], settings: RunSetti
         await saveState(files, state, system.stateFile);
       }
       outcome = await runOne(action, context(log), settings.options);
-      state.actions[action.name] = { at: new Date().toISOString(), result: outcome.result, detail: outcome.detail };
+      state.actions[action.name] = recordOf(outcome);
       if (outcome.restart && mode === 'boot') restart = outcome.restart;
       else if (outcome.restart) log.warn(`${outcome.restart.reason} needs a ${outcome.restart.kind}: not done when run by hand; do it yourself`);
     }
-    (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
+    logOutcome(log, outcome);
     outcomes.push({ action: action.name, outcome });
   }
   if (!dryRun) await saveState(files, state, system.stateFile);

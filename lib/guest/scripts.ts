@@ -1,5 +1,6 @@
 import type { ActionOutcome } from './action';
 import type { CommandResult, GuestContext } from './context';
+import { parseSeconds } from '../time-limit';
 
 /** Scripts' output goes to the log line by line, as it comes. */
 export const logScriptLine = (ctx: GuestContext) => (line: string) => ctx.log.info(`| ${line}`);
@@ -16,7 +17,5 @@ export function scriptOutcome(ctx: GuestContext, name: string, r: CommandResult,
 /** A `--name SECONDS` option's value, or the default. */
 export function secondsOption(value: string | true | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value === true || !Number.isFinite(n) || n <= 0) throw new Error(`${option} must be a number of seconds above 0`);
-  return n;
+  return parseSeconds(value === true ? '' : value, option);
 }

@@ -1,5 +1,6 @@
 import type { Operation } from '../client/metadata-client';
 import { BudgetExhaustedError, HostFailureError, NotFoundError, openMetadataSession, UnsupportedError, type MetadataSession } from '../client/session';
+import { parseSeconds } from '../time-limit';
 import { versionLine } from '../version';
 import { EXIT, shortName, writeStdout } from './run';
 
@@ -22,19 +23,8 @@ export interface ParsedArgs {
   deadline: number;
 }
 
-/** The longest budget a timer can hold (2^31 - 1 ms), in whole seconds. */
-const MAX_TIMEOUT_SECONDS = 2147483;
-
 export function writeErr(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-export function parseSeconds(text: string | undefined, source: string): number {
-  const n = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw new Error(`${source} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got '${text ?? ''}'`);
-  }
-  return n;
 }
 
 function helpText(name: string, spec: ToolSpec): string {

@@ -1,7 +1,8 @@
 import { isAbsolute } from 'node:path';
 import type { ActionOption, ActionOptions } from '../guest/action';
+import { parseSeconds } from '../time-limit';
 import { versionLine } from '../version';
-import { DEFAULT_TIMEOUT_SECONDS, parseSeconds, writeErr } from './client-cli';
+import { DEFAULT_TIMEOUT_SECONDS, writeErr } from './client-cli';
 import { EXIT, writeStdout } from './run';
 
 export interface GuestToolSpec {

@@ -1,11 +1,11 @@
 import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
-import { GuestFiles } from '../guest/files';
+import { GuestFiles, hostPath } from '../guest/files';
 import { LINUX_SYSTEM } from '../guest/linux/system';
-import { guestContext, runGuestActions, startedRecord, type RunReport } from '../guest/run';
-import { hostPath } from '../guest/files';
+import { noMetadata } from '../guest/metadata';
+import { guestContext, logOutcome, recordOf, runGuestActions, startedRecord, type RunReport } from '../guest/run';
 import { readPending, runStoredScript, writePending } from '../guest/linux/scripts';
-import { loadState, saveState } from '../guest/state';
+import { loadState, saveState, type ActionRecord } from '../guest/state';
 import type { GuestSystem } from '../guest/system';
 import { WINDOWS_SYSTEM } from '../guest/windows/system';
 import { installTool, uninstallTool } from '../install/tool';
@@ -14,7 +14,6 @@ import { platform } from '../platform';
 import { findMetadataTarget } from '../transport/detect';
 import { reportFailure, writeErr } from './client-cli';
 import { ToolLog } from '../guest/log';
-import { MetadataUnavailableError, type MetadataView } from '../guest/context';
 import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, writeStdout, type ToolMain } from './run';
 
@@ -23,17 +22,10 @@ export function guestSystem(): GuestSystem {
   return platform.name === 'windows' ? WINDOWS_SYSTEM : LINUX_SYSTEM;
 }
 
+const QUIET_LOG = { info() {}, warn() {}, error() {} };
+
 function optionsOf(actions: GuestAction[]): Record<string, ActionOption> {
   return Object.assign({}, ...actions.map((a) => a.options ?? {}));
-}
-
-/** The metadata view of a tool that reads no metadata. */
-function noMetadata(tool: string): MetadataView {
-  return {
-    get(key: string): never {
-      throw new MetadataUnavailableError(`${tool} reads no metadata (${key})`);
-    },
-  };
 }
 
 function settingsOf(args: GuestArgs) {
@@ -43,7 +35,7 @@ function settingsOf(args: GuestArgs) {
 /** One line per action and a summary to syslog, when nothing else takes stderr to the journal. */
 async function forwardToSyslog(args: GuestArgs, lines: string[]): Promise<void> {
   if (!args.live || args.dryRun || process.env.JOURNAL_STREAM) return;
-  const commands = new GuestCommands({ dryRun: false, live: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
+  const commands = new GuestCommands({ dryRun: false, live: true, log: QUIET_LOG, print: () => undefined });
   if (!commands.which('logger')) return;
   await commands.run('logger', ['-t', 'sdc-guest'], { input: `${lines.join('\n')}\n`, timeoutMs: 5000 }).catch(() => undefined);
 }
@@ -96,7 +88,7 @@ const status: ToolMain = async (args) => {
     out.push(`metadata service: unavailable: ${err instanceof Error ? err.message : String(err)}`);
     code = EXIT.ERROR;
   }
-  const files = new GuestFiles({ root: parsed.root, dryRun: true, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
+  const files = new GuestFiles({ root: parsed.root, dryRun: true, log: QUIET_LOG, print: () => undefined });
   const { stateFile } = guestSystem();
   const state = await loadState(files, stateFile);
   const records = Object.entries(state.actions);
@@ -123,7 +115,7 @@ const prepareImageTool: ToolMain = async (args) => {
   const settings = settingsOf(parsed);
   const log = new ToolLog(null, 'prepare-image');
   const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log, print: settings.print });
-  const ctx = guestContext(settings, log, files, noMetadata('prepare-image'));
+  const ctx = guestContext(settings, log, files, noMetadata());
   if (parsed.options['--imgadm'] !== true) return preparation.run(ctx, parsed.options, null);
   let session;
   try {
@@ -145,27 +137,27 @@ const bootScripts: ToolMain = async (args) => {
   const settings = settingsOf(parsed);
   const baseLog = new ToolLog(parsed.dryRun ? null : hostPath(parsed.root, settings.system.logFile), 'boot-scripts');
   const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log: baseLog, print: settings.print });
-  const pending = await readPending(guestContext(settings, baseLog, files, noMetadata('boot-scripts')));
+  const pending = await readPending(guestContext(settings, baseLog, files, noMetadata()));
+  // Read afresh for every record: a script may run sdc-guest itself, which records too.
+  const record = async (action: string, entry: ActionRecord) => {
+    const state = await loadState(files, settings.system.stateFile);
+    state.actions[action] = entry;
+    await saveState(files, state, settings.system.stateFile);
+  };
   const outcomes: RunReport['outcomes'] = [];
   for (const [i, script] of pending.entries()) {
     const log = baseLog.scoped(script.action);
-    const ctx = guestContext(settings, log, files, noMetadata('boot-scripts'));
+    const ctx = guestContext(settings, log, files, noMetadata());
     // Off the list, and recorded as started, before it runs: a script that restarts the guest
     // is not run again (the next boot skips a once-per-instance script left `started`).
     if (!parsed.dryRun) {
       await writePending(ctx, pending.slice(i + 1));
-      const state = await loadState(files, settings.system.stateFile);
-      state.actions[script.action] = startedRecord();
-      await saveState(files, state, settings.system.stateFile);
+      await record(script.action, startedRecord());
     }
     const outcome = await runStoredScript(ctx, script.name, script.timeoutSeconds);
-    (outcome.result === 'failed' ? log.error : log.info).call(log, `${outcome.result}: ${outcome.detail}`);
+    logOutcome(log, outcome);
     outcomes.push({ action: script.action, outcome });
-    if (!parsed.dryRun) {
-      const state = await loadState(files, settings.system.stateFile);
-      state.actions[script.action] = { at: new Date().toISOString(), ...outcome };
-      await saveState(files, state, settings.system.stateFile);
-    }
+    if (!parsed.dryRun) await record(script.action, recordOf(outcome));
   }
   return finish(parsed, 'boot-scripts', outcomes);
 };

@@ -12,6 +12,7 @@ import { ToolLog } from '../../lib/guest/log';
 import { hostidBytes } from '../../lib/guest/linux/hostid';
 import { hostsWithName, isValidHostname } from '../../lib/guest/linux/hostname';
 import { hasNoUsablePassword } from '../../lib/guest/linux/root-password';
+import { secondsOption } from '../../lib/guest/scripts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'guest-pure-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -86,6 +87,14 @@ test('hostid: the first 32 bits of the UUID in host byte order', () => {
 test('shadow: what counts as no usable password', () => {
   for (const none of ['', '*', '!', '!!', '!$6$salt$hash', '*LK*', '!*']) assert.ok(hasNoUsablePassword(none), JSON.stringify(none));
   for (const set of ['$6$salt$hash', '$y$j9T$abc', 'plainDEShash']) assert.not.ok(hasNoUsablePassword(set), set);
+});
+
+test('script time limits: the default when absent, a timer-sized number of seconds otherwise', () => {
+  assert.is(secondsOption(undefined, 300, '--user-script-timeout'), 300);
+  assert.is(secondsOption('1.5', 300, '--user-script-timeout'), 1.5);
+  // A bigger value would overflow Node's timer, which then fires at once and kills the script.
+  assert.throws(() => secondsOption('2147484', 300, '--user-script-timeout'), /--user-script-timeout must be a number of seconds above 0 and at most 2147483, got '2147484'/);
+  for (const bad of [true, '', '0', '-1', 'soon'] as const) assert.throws(() => secondsOption(bad, 300, '--operator-script-timeout'), /--operator-script-timeout must be/);
 });
 
 test('the log file never grows past 8 MiB: it becomes .1 and a new one starts, also during a run', () => {
