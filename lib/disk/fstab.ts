@@ -14,7 +14,8 @@ function escapeField(text: string): string {
   return text.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
-function unescapeField(text: string): string {
+/** Undoes that escaping; the kernel escapes mount points in /proc the same way. */
+export function unescapeField(text: string): string {
   return text.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 

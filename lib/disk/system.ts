@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RootedFiles } from '../guest/context';
+import { parseFstab, unescapeField } from './fstab';
 
 /**
  * What the running system says about its block devices, read under the root: /sys/block, the
@@ -45,11 +46,6 @@ export interface SystemView {
   swaps: string[];
 }
 
-/** `\040` and friends, as the kernel escapes mount points. */
-function unescapeOctal(text: string): string {
-  return text.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 /** /proc/self/mountinfo: `id parent major:minor root mountpoint options [optional...] - fstype source superoptions`. */
 export function parseMountinfo(text: string): MountEntry[] {
   const entries: MountEntry[] = [];
@@ -57,18 +53,16 @@ export function parseMountinfo(text: string): MountEntry[] {
     const fields = line.trim().split(' ');
     const dash = fields.indexOf('-');
     if (fields.length < 7 || dash < 6 || dash + 2 >= fields.length) continue;
-    entries.push({ dev: fields[2], mountPoint: unescapeOctal(fields[4]), fsType: fields[dash + 1], source: unescapeOctal(fields[dash + 2]) });
+    entries.push({ dev: fields[2], mountPoint: unescapeField(fields[4]), fsType: fields[dash + 1], source: unescapeField(fields[dash + 2]) });
   }
   return entries;
 }
 
 /** /proc/mounts (no device numbers): `source mountpoint fstype options 0 0`. */
-export function parseProcMounts(text: string): MountEntry[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((f) => f.length >= 3)
-    .map((f) => ({ dev: '', source: unescapeOctal(f[0]), mountPoint: unescapeOctal(f[1]), fsType: f[2] }));
+function parseProcMounts(text: string): MountEntry[] {
+  return parseFstab(text)
+    .filter((e) => e.fsType !== '')
+    .map((e) => ({ dev: '', source: e.spec, mountPoint: e.mountPoint, fsType: e.fsType }));
 }
 
 /** /proc/swaps: a header line, then `filename type size used priority`. */
@@ -78,7 +72,7 @@ export function parseSwaps(text: string): string[] {
     .slice(1)
     .map((line) => line.trim().split(/\s+/)[0])
     .filter((name) => name !== undefined && name !== '')
-    .map(unescapeOctal);
+    .map(unescapeField);
 }
 
 /** Whole disks that can be a data disk: virtio, Xen, SCSI/SATA, IDE and NVMe namespaces. */

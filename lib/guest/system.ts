@@ -23,6 +23,9 @@ export interface GuestSystem {
 
 export type RestartKind = 'reboot' | 'poweroff';
 
+/** prepare-image's exit status when --strict refuses because of warnings. */
+export const STRICT_WARNINGS = 1;
+
 /** `sdc-guest prepare-image` on this system. */
 export interface ImagePreparation {
   summary: string;

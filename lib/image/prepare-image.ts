@@ -8,6 +8,7 @@ import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { USER_DATA_FILE } from '../guest/linux/user-data';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
+import { STRICT_WARNINGS } from '../guest/system';
 import { ownership } from '../network/marker';
 import { EXIT } from '../tools/run';
 import { reportToImgadm, type StateReporter } from './imgadm';
@@ -46,9 +47,6 @@ const PACKAGE_CACHES = ['/var/cache/apt/archives', '/var/cache/yum', '/var/cache
 
 /** Where network configuration lives; our own files there are removed (boot writes them again). */
 const NETWORK_DIRS = ['/etc/network/interfaces.d', '/etc/netplan', '/etc/systemd/network', '/etc/NetworkManager/system-connections', '/etc/sysconfig/network-scripts', '/etc/sysconfig/network'];
-
-/** Exit status when --strict refuses because of warnings. */
-export const STRICT_WARNINGS = 1;
 
 const SSH_KEYGEN_UNIT = 'sdc-ssh-keygen.service';
 

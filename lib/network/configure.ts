@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import type { GuestContext } from '../guest/context';
 import { bindNetwork, readLinks, type NetworkPlan } from './links';
 import { ownership } from './marker';
-import { parseNetwork } from './model';
+import { networkMetadataOf, parseNetwork } from './model';
 import type { RenderedFile } from './renderers/files';
 import * as ifupdown from './renderers/ifupdown';
 import * as resolvConf from './renderers/resolv-conf';
@@ -30,8 +30,6 @@ export interface ConfigureNetworkResult {
   /** Everything reported as wrong: bad metadata, missing interfaces, files left alone, failed commands. */
   problems: string[];
 }
-
-export const NETWORK_KEYS = { nics: 'sdc:nics', routes: 'sdc:routes', resolvers: 'sdc:resolvers', dnsDomain: 'sdc:dns_domain' } as const;
 
 const SOURCE_LINE = 'source /etc/network/interfaces.d/*';
 
@@ -116,12 +114,7 @@ async function apply(ctx: GuestContext, stack: Stack, changed: string[], problem
 export async function configureNetwork(ctx: GuestContext, options: ConfigureNetworkOptions = {}): Promise<ConfigureNetworkResult> {
   const result: ConfigureNetworkResult = { renderer: null, written: [], removed: [], problems: [] };
   const { problems } = result;
-  const parsed = parseNetwork({
-    nics: ctx.metadata.get(NETWORK_KEYS.nics),
-    routes: ctx.metadata.get(NETWORK_KEYS.routes),
-    resolvers: ctx.metadata.get(NETWORK_KEYS.resolvers),
-    dnsDomain: ctx.metadata.get(NETWORK_KEYS.dnsDomain),
-  });
+  const parsed = parseNetwork(networkMetadataOf(ctx.metadata));
   problems.push(...parsed.problems);
   for (const note of parsed.notes) ctx.log.info(note);
   if (!parsed.model) return report(ctx, result, 'sdc:nics is unusable; the network configuration is left as it is');

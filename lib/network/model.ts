@@ -54,6 +54,19 @@ export interface NetworkMetadata {
   dnsDomain: string | null;
 }
 
+/** The metadata keys the network is made from. */
+export const NETWORK_KEYS = { nics: 'sdc:nics', routes: 'sdc:routes', resolvers: 'sdc:resolvers', dnsDomain: 'sdc:dns_domain' } as const;
+
+/** The network keys as read from a metadata view. */
+export function networkMetadataOf(metadata: { get(key: string): string | null }): NetworkMetadata {
+  return {
+    nics: metadata.get(NETWORK_KEYS.nics),
+    routes: metadata.get(NETWORK_KEYS.routes),
+    resolvers: metadata.get(NETWORK_KEYS.resolvers),
+    dnsDomain: metadata.get(NETWORK_KEYS.dnsDomain),
+  };
+}
+
 export interface ParsedNetwork {
   /** null when `sdc:nics` is present but unusable as a whole: then nothing may be written. */
   model: NetworkModel | null;

@@ -1,4 +1,5 @@
-import { configureNetwork, NETWORK_KEYS } from '../../network/configure';
+import { configureNetwork } from '../../network/configure';
+import { NETWORK_KEYS } from '../../network/model';
 import { STACKS, type RendererName } from '../../network/stacks';
 import { failed, ok, type GuestAction } from '../action';
 

@@ -1,5 +1,4 @@
-import { NETWORK_KEYS } from '../../network/configure';
-import { parseNetwork } from '../../network/model';
+import { NETWORK_KEYS, networkMetadataOf, parseNetwork } from '../../network/model';
 import { adaptersFromQuery, bindToAdapters, networkScript, planAdapterChanges, type WindowsAdapter } from '../../network/windows';
 import { failed, ok, skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
@@ -58,12 +57,7 @@ export const configureNetworkWindows: GuestAction = {
   keys: Object.values(NETWORK_KEYS),
   once: false,
   async run(ctx) {
-    const parsed = parseNetwork({
-      nics: ctx.metadata.get(NETWORK_KEYS.nics),
-      routes: ctx.metadata.get(NETWORK_KEYS.routes),
-      resolvers: ctx.metadata.get(NETWORK_KEYS.resolvers),
-      dnsDomain: ctx.metadata.get(NETWORK_KEYS.dnsDomain),
-    });
+    const parsed = parseNetwork(networkMetadataOf(ctx.metadata));
     const problems = [...parsed.problems];
     for (const note of parsed.notes) ctx.log.info(note);
     if (!parsed.model) return finish(ctx, problems, failed('sdc:nics is unusable; the network configuration is left as it is'));

@@ -3,7 +3,7 @@ import { reportToImgadm, type StateReporter } from '../../image/imgadm';
 import { EXIT } from '../../tools/run';
 import type { ActionOptions } from '../action';
 import type { GuestContext } from '../context';
-import type { ImagePreparation, RestartKind } from '../system';
+import { STRICT_WARNINGS, type ImagePreparation, type RestartKind } from '../system';
 import { BOOT_TASK, LOG_DIR, OPERATOR_SCRIPT, SCRIPTS_DIR, SETUP_COMPLETE, SMARTDC, STATE_DIR, SYSPREP_EXE, UNATTEND, USER_DATA, USER_SCRIPT, WINDOWS_DIR } from './paths';
 import { firstError, psQuote, queryPowerShell, runOwnScript } from './powershell';
 
@@ -25,7 +25,6 @@ export const ONE_TIME_PASSWORD = 'SDC-GUEST-ONE-TIME-PASSWORD';
 const TO_FILL = />\s*(REPLACE-WITH-[A-Z-]+)\s*</;
 
 const GENERALIZED = 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE';
-const STRICT_WARNINGS = 1;
 
 export const FACTS_QUERY = `$task = Get-ScheduledTask -TaskName ${psQuote(BOOT_TASK)} -ErrorAction SilentlyContinue
 $old = @(Get-ScheduledTask -ErrorAction SilentlyContinue | Where-Object { $_.TaskName -in @(${OLD_TASKS.map(psQuote).join(', ')}) } | ForEach-Object { [string]$_.TaskName })

@@ -1,4 +1,4 @@
-import type { Family } from '../ip';
+import { cidrText, type Family } from '../ip';
 import type { BoundNic } from '../links';
 import { withMarker } from '../marker';
 
@@ -25,6 +25,11 @@ export function ownedFile(path: string, body: string, mode: number, iface: strin
 /** The NIC's static addresses of one family. */
 export function addressesOf(nic: BoundNic, family: Family): BoundNic['addresses'] {
   return nic.addresses.filter((a) => a.family === family);
+}
+
+/** A route as `ip route add` takes it, after the verb. */
+export function ipRouteArgs(nic: BoundNic, r: BoundNic['routes'][number]): string {
+  return `${cidrText(r.dst)}${r.via === null ? ` dev ${nic.name} scope link` : ` via ${r.via} dev ${nic.name}`}`;
 }
 
 export function routesOf(nic: BoundNic, family: Family): BoundNic['routes'] {

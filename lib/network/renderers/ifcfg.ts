@@ -1,6 +1,6 @@
 import { cidrText, type Family } from '../ip';
 import { dnsInterface, type BoundNic, type NetworkPlan } from '../links';
-import { addressesOf, ownedFile, routesOf, safeName, type OwnedFiles, type RenderedFile } from './files';
+import { addressesOf, ipRouteArgs, ownedFile, routesOf, safeName, type OwnedFiles, type RenderedFile } from './files';
 
 /**
  * ifcfg files, in the two dialects that share the name:
@@ -23,10 +23,6 @@ export const OWNED: Record<IfcfgDialect, OwnedFiles> = {
 
 const vars = (pairs: [string, string | number][]) => pairs.map(([k, v]) => `${k}='${v}'\n`).join('');
 
-function ipRouteLine(nic: BoundNic, r: BoundNic['routes'][number]): string {
-  return `${cidrText(r.dst)}${r.via === null ? ` dev ${nic.name} scope link` : ` via ${r.via} dev ${nic.name}`}\n`;
-}
-
 function renderRh(nic: BoundNic, withDns: boolean, plan: NetworkPlan): RenderedFile[] {
   const name = safeName(nic.name);
   const pairs: [string, string | number][] = [['DEVICE', nic.name], ['HWADDR', nic.mac], ['TYPE', 'Ethernet'], ['ONBOOT', 'yes'], ['BOOTPROTO', nic.dhcp4 ? 'dhcp' : 'none']];
@@ -46,7 +42,7 @@ function renderRh(nic: BoundNic, withDns: boolean, plan: NetworkPlan): RenderedF
   const files = [ownedFile(`${DIRS.rh}/ifcfg-${name}`, vars(pairs), 0o644, nic.name)];
   for (const [family, prefix] of [[4, 'route'], [6, 'route6']] as [Family, string][]) {
     const routes = routesOf(nic, family);
-    if (routes.length > 0) files.push(ownedFile(`${DIRS.rh}/${prefix}-${name}`, routes.map((r) => ipRouteLine(nic, r)).join(''), 0o644, nic.name));
+    if (routes.length > 0) files.push(ownedFile(`${DIRS.rh}/${prefix}-${name}`, routes.map((r) => `${ipRouteArgs(nic, r)}\n`).join(''), 0o644, nic.name));
   }
   return files;
 }

@@ -1,6 +1,6 @@
 import { cidrText, type Family } from '../ip';
 import { dnsInterface, type BoundNic, type NetworkPlan } from '../links';
-import { addressesOf, ownedFile, routesOf, safeName, type OwnedFiles, type RenderedFile } from './files';
+import { addressesOf, ipRouteArgs, ownedFile, routesOf, safeName, type OwnedFiles, type RenderedFile } from './files';
 
 /**
  * ifupdown (interfaces(5)): one file per NIC in /etc/network/interfaces.d, named by run-parts
@@ -18,10 +18,6 @@ interface Stanza {
   options: string[];
 }
 
-function routeArgs(nic: BoundNic, r: BoundNic['routes'][number]): string {
-  return `${cidrText(r.dst)}${r.via === null ? ` dev ${nic.name} scope link` : ` via ${r.via} dev ${nic.name}`}`;
-}
-
 function familyStanzas(nic: BoundNic, family: Family): Stanza[] {
   const inet = family === 4 ? 'inet' : 'inet6';
   const stanzas: Stanza[] = addressesOf(nic, family).map((a) => ({ head: `iface ${nic.name} ${inet} static`, options: [`address ${cidrText(a)}`] }));
@@ -35,8 +31,8 @@ function familyStanzas(nic: BoundNic, family: Family): Stanza[] {
   const routes = routesOf(nic, family);
   if (routes.length > 0) {
     const last = stanzas[stanzas.length - 1];
-    for (const r of routes) last.options.push(`up ip route add ${routeArgs(nic, r)}`);
-    for (const r of routes) last.options.push(`down ip route del ${routeArgs(nic, r)}`);
+    for (const r of routes) last.options.push(`up ip route add ${ipRouteArgs(nic, r)}`);
+    for (const r of routes) last.options.push(`down ip route del ${ipRouteArgs(nic, r)}`);
   }
   return stanzas;
 }
