@@ -1,3 +1,5 @@
+import type { Stats } from 'node:fs';
+
 /**
  * What every guest action gets: the prefix root, the dry-run switch, the log, rooted file access,
  * the command runner and the metadata fetched at the start of the run. Actions are plain functions
@@ -45,6 +47,14 @@ export interface RootedFiles {
   hostPath(path: string): string;
   read(path: string): Promise<Buffer | null>;
   readText(path: string): Promise<string | null>;
+  /** What is at the path, following links (null: nothing there). */
+  stat(path: string): Promise<Stats | null>;
+  /** What is at the path itself, a link not followed (null: nothing there). */
+  lstat(path: string): Promise<Stats | null>;
+  /** The target of the link at the path (null: not a link). */
+  readlink(path: string): Promise<string | null>;
+  /** The names in a folder (none when it does not exist). */
+  list(path: string): Promise<string[]>;
   /** Atomic replace, only when the content or mode differs; returns whether it changed. In a dry run: prints a diff. */
   write(path: string, data: string | Buffer, options?: WriteOptions): Promise<boolean>;
   /** Removes a file, link or folder (the link itself, not its target); returns whether something was there. */

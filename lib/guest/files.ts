@@ -1,4 +1,5 @@
-import { chmod, lstat, mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix, win32 } from 'node:path';
 import { replaceSymlink, writeFileAtomic } from '../fs/atomic-write';
 import { platform } from '../platform';
@@ -125,6 +126,22 @@ export class GuestFiles implements RootedFiles {
     return (await this.read(path))?.toString('utf8') ?? null;
   }
 
+  async stat(path: string): Promise<Stats | null> {
+    return stat(await resolveInRoot(this.options.root, path)).catch(() => null);
+  }
+
+  async lstat(path: string): Promise<Stats | null> {
+    return lstat(await resolveInRoot(this.options.root, path, false)).catch(() => null);
+  }
+
+  async readlink(path: string): Promise<string | null> {
+    return readlink(await resolveInRoot(this.options.root, path, false)).catch(() => null);
+  }
+
+  async list(path: string): Promise<string[]> {
+    return readdir(await resolveInRoot(this.options.root, path)).catch(() => []);
+  }
+
   async write(path: string, data: string | Buffer, given: WriteOptions = {}): Promise<boolean> {
     const options = hasModes(path) ? given : { ...given, mode: undefined, owner: undefined };
     const real = await resolveInRoot(this.options.root, path);
@@ -165,8 +182,8 @@ export class GuestFiles implements RootedFiles {
   }
 
   async link(path: string, target: string): Promise<boolean> {
+    if ((await this.readlink(path)) === target) return false;
     const real = await resolveInRoot(this.options.root, path, false);
-    if ((await readlink(real).catch(() => null)) === target) return false;
     if (this.options.dryRun) {
       this.options.print(`would link ${path} -> ${target}\n`);
       return true;
