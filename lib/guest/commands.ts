@@ -40,6 +40,10 @@ function shown(file: string, args: string[]): string {
 export class GuestCommands implements CommandRunner {
   constructor(private readonly options: RunnerOptions) {}
 
+  get live(): boolean {
+    return this.options.live;
+  }
+
   which(name: string): string | null {
     const dirs = /[\\/]/.test(name) ? [''] : (this.options.path ?? process.env.PATH ?? '').split(delimiter).filter(Boolean);
     for (const dir of dirs) {

@@ -95,6 +95,8 @@ export interface RunOptions {
 
 /** System commands, found on PATH, bounded in time and logged. Throws CommandMissingError for a command not on PATH. */
 export interface CommandRunner {
+  /** Commands that act on the running system run: the root is `/`, or `--live` says it is the running system. */
+  readonly live: boolean;
   /** The full path of a command on PATH, or null. */
   which(name: string): string | null;
   run(name: string, args: string[], options?: RunOptions): Promise<CommandResult>;

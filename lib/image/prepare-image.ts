@@ -144,7 +144,6 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   const actions: Action[] = [];
   const warnings: string[] = [];
   const remove = (path: string, why: string) => actions.push({ op: 'remove', path, why });
-  const onSystem = ctx.root === '/' || ctx.root === '';
 
   for (const path of await filesUnder(ctx, '/var/log')) {
     if (EMPTIED_LOGS.includes(path)) actions.push({ op: 'empty', path, why: 'login records' });
@@ -189,7 +188,7 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   for (const dir of PACKAGE_CACHES) for (const path of await filesUnder(ctx, dir)) if (!path.endsWith('/lock')) remove(path, 'package cache');
   for (const path of OWN_STATE) if (await exists(ctx, path)) remove(path, 'sdc-guest state');
 
-  // Commands act on the running system, so they run only when the root is /.
+  // Commands act on the running system, so they run only when the root is the running system.
   const commands: [string, string[], string][] = [
     ['cloud-init', ['clean', '--logs', '--seed'], 'cloud-init state'],
     ['apt-get', ['clean'], 'package cache'],
@@ -199,8 +198,8 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   ];
   for (const [command, args, why] of commands) {
     if (!ctx.commands.which(command) || (command === 'yum' && ctx.commands.which('dnf'))) continue;
-    if (onSystem) actions.push({ op: 'run', command, args, why });
-    else ctx.log.info(`not running ${command} ${args.join(' ')}: the root is not /`);
+    if (ctx.commands.live) actions.push({ op: 'run', command, args, why });
+    else ctx.log.info(`not running ${command} ${args.join(' ')}: the root is not the running system`);
   }
 
   if (rootHasPassword((await ctx.files.readText('/etc/shadow')) ?? '')) warnings.push('root has a password: it travels into the image');
@@ -236,7 +235,7 @@ async function carryOut(ctx: GuestContext, a: Action): Promise<void> {
       await ctx.files.link(a.path, a.target);
       return;
     case 'run': {
-      const r = await ctx.commands.run(a.command, a.args, { timeoutMs: 300_000 });
+      const r = await ctx.commands.run(a.command, a.args, { live: true, timeoutMs: 300_000 });
       if (r.code !== 0) throw new Error(`${a.command} ${a.args.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
     }
   }

@@ -133,7 +133,8 @@ function fresh() {
 test('everything on the list goes, everything else is untouched', async () => {
   const g = fresh();
   const before = treeHash(g.root, [...Object.keys(GOES), ...EMPTIED, ...LINKS, ...GONE_FOLDERS]);
-  const ctx = testContext(g.root, {}, { path: g.path });
+  // An image root that is not the running system (--root without --live).
+  const ctx = testContext(g.root, {}, { path: g.path, live: false });
   const code = await prepareImage(ctx, { strict: false });
   assert.is(code, 0, ctx.lines.join('\n'));
   for (const path of [...Object.keys(GOES), ...LINKS, ...GONE_FOLDERS]) assert.not.ok(existsSync(join(g.root, path)) || lstatExists(join(g.root, path)), `${path} is gone`);
@@ -147,12 +148,12 @@ test('everything on the list goes, everything else is untouched', async () => {
   assert.match(ctx.lines.join('\n'), 'warn: root has a password');
   assert.match(ctx.lines.join('\n'), 'warn: neither acpid nor qemu-guest-agent');
   assert.not.match(ctx.lines.join('\n'), 'arping is not installed');
-  assert.match(ctx.lines.join('\n'), 'not running cloud-init clean --logs --seed: the root is not /');
+  assert.match(ctx.lines.join('\n'), 'not running cloud-init clean --logs --seed: the root is not the running system');
   assert.is(g.recorded(), '', 'no system command ran against the host');
 
   // A second run has nothing left to do and changes nothing.
   const after = treeHash(g.root);
-  assert.is(await prepareImage(testContext(g.root, {}, { path: g.path }), { strict: false }), 0);
+  assert.is(await prepareImage(testContext(g.root, {}, { path: g.path, live: false }), { strict: false }), 0);
   assert.equal(treeHash(g.root), after);
 });
 
@@ -203,6 +204,7 @@ test('a dry run lists every path and changes nothing', async () => {
   for (const path of [...Object.keys(GOES).filter((p) => !inGoneFolder(p)), ...LINKS, ...GONE_FOLDERS]) assert.match(log, `would remove ${path} (`);
   for (const path of EMPTIED) assert.match(log, `would empty ${path} (`);
   assert.match(log, 'would write /etc/systemd/system/sdc-ssh-keygen.service');
+  assert.match(log, 'would run: cloud-init clean --logs --seed (cloud-init state)');
   assert.is(g.recorded(), '');
 });
 
@@ -243,7 +245,8 @@ test('imgadm: running, then success, then power off; a failure reports error wit
   const ctx = testContext(g.root, {}, { path: g.path });
   assert.is(await prepareImageForImgadm(ctx, { strict: false }, reporter), 0);
   assert.equal(puts, ['prepare-image:state=running', 'prepare-image:state=success', 'closed']);
-  assert.is(g.recorded(), 'poweroff \n');
+  // The root is the running system here: the cleanups run, then the power-off.
+  assert.is(g.recorded(), 'cloud-init clean --logs --seed\napt-get clean\npoweroff \n');
 
   const h = fresh();
   const failing: string[] = [];
@@ -276,7 +279,7 @@ test('imgadm: the state values reach a real mdata-server through a metadata sess
     const g = fresh();
     assert.is(await prepareImageForImgadm(testContext(g.root, {}, { path: g.path }), { strict: false }, await session()), 0);
     assert.equal(await values('prepare-image:state', 'prepare-image:error'), ['success', null]);
-    assert.is(g.recorded(), 'poweroff \n');
+    assert.is(g.recorded(), 'cloud-init clean --logs --seed\napt-get clean\npoweroff \n');
 
     const h = fresh();
     assert.is(await prepareImageForImgadm(testContext(h.root, {}, { path: h.path }), { strict: true }, await session()), 2);

@@ -51,6 +51,7 @@ export function testContext(
     },
     files: new GuestFiles({ root, dryRun, log, print }),
     commands: {
+      live,
       which: (name) => runner.which(name),
       run(name, args, runOptions = {}) {
         const starts = runner.which(name) !== null && !(runOptions.live && !live) && !(dryRun && !runOptions.readOnly);
