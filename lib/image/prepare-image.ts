@@ -1,11 +1,11 @@
-import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, posix } from 'node:path';
 import type { GuestContext } from '../guest/context';
-import { resolveInRoot } from '../guest/files';
+import { isInstalled } from '../guest/linux/programs';
 import { restartLinux } from '../guest/linux/restart';
 import { hasNoUsablePassword } from '../guest/linux/root-password';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { USER_DATA_FILE } from '../guest/linux/user-data';
+import { accountFields } from '../guest/linux/users';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
 import { STRICT_WARNINGS } from '../guest/system';
@@ -66,24 +66,14 @@ export interface PrepareOptions {
   strict: boolean;
 }
 
-/**
- * A guest path's host path, resolved inside the root (a symlink on the way leads to its target
- * in the root, never out of it), with the last component not followed: a planted symlink is
- * itself removed, not its target.
- */
-function entryPath(ctx: GuestContext, path: string): Promise<string> {
-  return resolveInRoot(ctx.root, path, false);
-}
-
+/** Whether something is at the path, a symlink itself included (never followed). */
 async function exists(ctx: GuestContext, path: string): Promise<boolean> {
-  return (await lstat(await entryPath(ctx, path)).catch(() => null)) !== null;
+  return (await ctx.files.lstat(path)) !== null;
 }
 
-/** Entries of a guest folder (names), not following a symlinked folder's last component. */
+/** Entries of a guest folder (names); none for a symlinked folder. */
 async function list(ctx: GuestContext, dir: string): Promise<string[]> {
-  const st = await lstat(await entryPath(ctx, dir)).catch(() => null);
-  if (!st?.isDirectory()) return [];
-  return (await readdir(await entryPath(ctx, dir))).sort();
+  return (await ctx.files.lstat(dir))?.isDirectory() ? (await ctx.files.list(dir)).sort() : [];
 }
 
 /** Every non-folder entry under `dir`, recursively, without following symlinks. */
@@ -91,33 +81,26 @@ async function filesUnder(ctx: GuestContext, dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const name of await list(ctx, dir)) {
     const path = posix.join(dir, name);
-    const st = await lstat(await entryPath(ctx, path));
-    if (st.isDirectory()) found.push(...(await filesUnder(ctx, path)));
+    if ((await ctx.files.lstat(path))?.isDirectory()) found.push(...(await filesUnder(ctx, path)));
     else found.push(path);
   }
   return found;
 }
 
-async function head(ctx: GuestContext, path: string): Promise<string> {
-  const st = await lstat(await entryPath(ctx, path)).catch(() => null);
-  if (!st?.isFile()) return '';
-  return ((await ctx.files.read(path)) ?? Buffer.alloc(0)).subarray(0, 4096).toString('utf8');
-}
-
-function installed(ctx: GuestContext, names: string[]): Promise<boolean> {
-  const dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin', '/usr/libexec/openssh'];
-  return Promise.all(names.flatMap((n) => dirs.map((d) => exists(ctx, `${d}/${n}`)))).then((r) => r.some(Boolean));
+/** A regular file's text; empty for anything else (a FIFO is never opened). */
+async function regularText(ctx: GuestContext, path: string): Promise<string> {
+  return (await ctx.files.lstat(path))?.isFile() ? ((await ctx.files.readText(path)) ?? '') : '';
 }
 
 /** True when root has a usable password in /etc/shadow: the rule set-rootpassword applies, the other way round. */
 export function rootHasPassword(shadow: string): boolean {
-  const fields = shadow.split('\n').map((l) => l.split(':')).find((f) => f[0] === 'root');
-  return fields !== undefined && !hasNoUsablePassword(fields[1] ?? '');
+  const fields = accountFields(shadow, 'root');
+  return fields !== null && !hasNoUsablePassword(fields[1] ?? '');
 }
 
 /** What regenerates ssh host keys at the next boot; null when nothing does. */
 async function sshKeyRegenerator(ctx: GuestContext): Promise<string | null> {
-  if (await installed(ctx, ['cloud-init'])) return 'cloud-init';
+  if (await isInstalled(ctx.files, 'cloud-init')) return 'cloud-init';
   for (const unit of ['/usr/lib/systemd/system/sshd-keygen@.service', '/lib/systemd/system/sshd-keygen@.service', '/usr/lib/systemd/system/sshd-keygen.service']) {
     if (await exists(ctx, unit)) return unit;
   }
@@ -157,7 +140,7 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   const hostKeys = (await list(ctx, '/etc/ssh')).filter((n) => /^ssh_host_.*_key(\.pub)?$/.test(n)).map((n) => `/etc/ssh/${n}`);
   if (hostKeys.length > 0) {
     let regenerator = await sshKeyRegenerator(ctx);
-    if (!regenerator && (await exists(ctx, '/etc/systemd/system')) && (await installed(ctx, ['ssh-keygen']))) {
+    if (!regenerator && (await exists(ctx, '/etc/systemd/system')) && (await isInstalled(ctx.files, 'ssh-keygen'))) {
       regenerator = `/etc/systemd/system/${SSH_KEYGEN_UNIT}`;
       actions.push({ op: 'write', path: regenerator, data: KEYGEN_UNIT_TEXT, mode: 0o644, why: 'regenerates ssh host keys at the next boot' });
       actions.push({ op: 'symlink', path: `/etc/systemd/system/multi-user.target.wants/${SSH_KEYGEN_UNIT}`, target: `../${SSH_KEYGEN_UNIT}`, why: 'enables it' });
@@ -172,8 +155,8 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   for (const name of ['70-persistent-net.rules', '70-persistent-cd.rules']) if (await exists(ctx, `/etc/udev/rules.d/${name}`)) remove(`/etc/udev/rules.d/${name}`, 'udev persistent names');
   for (const dir of NETWORK_DIRS) {
     for (const path of await filesUnder(ctx, dir)) {
-      const text = await head(ctx, path);
-      const ours = ownership(text) === 'foreign' ? null : ownership((await ctx.files.readText(path)) ?? '');
+      const text = await regularText(ctx, path);
+      const ours = ownership(text);
       if (ours === 'ours') remove(path, 'network file written by configure-network');
       else if (ours === 'edited') warnings.push(`${path} was written by configure-network and edited since: kept (remove it by hand if it names this VM's MAC addresses)`);
       else if (dir.includes('NetworkManager') && /^\s*mac-address\s*=/m.test(text)) remove(path, 'NetworkManager connection bound to a MAC address');
@@ -181,8 +164,7 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
     }
   }
   if (await exists(ctx, '/etc/machine-id')) actions.push({ op: 'empty', path: '/etc/machine-id', why: 'machine id (emptied: systemd makes a new one at the next boot)' });
-  const dbusId = await lstat(await entryPath(ctx, '/var/lib/dbus/machine-id')).catch(() => null);
-  if (dbusId?.isFile()) remove('/var/lib/dbus/machine-id', 'D-Bus copy of the machine id');
+  if ((await ctx.files.lstat('/var/lib/dbus/machine-id'))?.isFile()) remove('/var/lib/dbus/machine-id', 'D-Bus copy of the machine id');
   for (const path of RANDOM_SEEDS) if (await exists(ctx, path)) remove(path, 'random seed');
   for (const path of await filesUnder(ctx, '/var/lib/cloud')) remove(path, 'cloud-init state');
   for (const dir of PACKAGE_CACHES) for (const path of await filesUnder(ctx, dir)) if (!path.endsWith('/lock')) remove(path, 'package cache');
@@ -203,8 +185,8 @@ export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> 
   }
 
   if (rootHasPassword((await ctx.files.readText('/etc/shadow')) ?? '')) warnings.push('root has a password: it travels into the image');
-  if (!(await installed(ctx, ['arping']))) warnings.push('arping is not installed (gratuitous ARP after boot)');
-  if (!(await installed(ctx, ['acpid', 'qemu-ga']))) warnings.push('neither acpid nor qemu-guest-agent is installed: the VM may ignore a shutdown request');
+  if (!(await isInstalled(ctx.files, 'arping'))) warnings.push('arping is not installed (gratuitous ARP after boot)');
+  if (!(await isInstalled(ctx.files, 'acpid', 'qemu-ga'))) warnings.push('neither acpid nor qemu-guest-agent is installed: the VM may ignore a shutdown request');
   return { actions, warnings };
 }
 

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import type { GuestContext } from '../guest/context';
 import { bindNetwork, readLinks, type NetworkPlan } from './links';
 import { ownership } from './marker';
@@ -36,7 +35,7 @@ const SOURCE_LINE = 'source /etc/network/interfaces.d/*';
 /** ifupdown reads nothing we write unless `interfaces` sources our folder; --force appends the line. */
 async function ifupdownExtras(ctx: GuestContext, files: RenderedFile[], force: boolean, problems: string[]): Promise<RenderedFile[] | null> {
   const main = (await ctx.files.readText(ifupdown.INTERFACES)) ?? '';
-  const others = (await readdir(ctx.files.hostPath(ifupdown.DIR)).catch(() => [] as string[])).filter((n) => !ifupdown.OWNED.name.test(n));
+  const others = (await ctx.files.list(ifupdown.DIR)).filter((n) => !ifupdown.OWNED.name.test(n));
   for (const [path, text] of [[ifupdown.INTERFACES, main], ...(await Promise.all(others.map(async (n) => [`${ifupdown.DIR}/${n}`, (await ctx.files.readText(`${ifupdown.DIR}/${n}`)) ?? ''])))]) {
     for (const name of ifupdown.definedInterfaces(text)) {
       if (files.some((f) => f.interface === name)) problems.push(`${path} also defines ${name}; both definitions apply: remove one`);
@@ -83,7 +82,7 @@ async function writeFiles(ctx: GuestContext, files: RenderedFile[], force: boole
 /** Removes files we wrote earlier in the stack's folder that the new configuration no longer has. */
 async function removeStale(ctx: GuestContext, stack: Stack, keep: RenderedFile[]): Promise<string[]> {
   const removed: string[] = [];
-  const names = await readdir(ctx.files.hostPath(stack.owned.dir)).catch(() => [] as string[]);
+  const names = await ctx.files.list(stack.owned.dir);
   for (const name of names.filter((n) => stack.owned.name.test(n)).sort()) {
     const path = `${stack.owned.dir}/${name}`;
     if (keep.some((f) => f.path === path)) continue;
@@ -123,7 +122,7 @@ export async function configureNetwork(ctx: GuestContext, options: ConfigureNetw
   problems.push(...bound.problems);
   if (bound.plan.interfaces.length === 0) return report(ctx, result, 'no interface to configure; nothing written');
 
-  const probe = new Probe(ctx.root);
+  const probe = new Probe(ctx.files);
   const stack = options.renderer ? STACKS[options.renderer] : await detectStack(probe);
   if (!stack) return report(ctx, result, 'no known network stack found (netplan, NetworkManager, systemd-networkd, ifupdown, ifcfg); use --renderer');
   result.renderer = stack.name;

@@ -1,5 +1,5 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { RootedFiles } from '../guest/context';
+import { isInstalled } from '../guest/linux/programs';
 import type { NetworkPlan } from './links';
 import type { OwnedFiles, RenderedFile } from './renderers/files';
 import * as ifcfg from './renderers/ifcfg';
@@ -15,17 +15,16 @@ export type RendererName = (typeof RENDERERS)[number];
 
 /** Read-only questions about the guest's files, all under the root. */
 export class Probe {
-  constructor(private readonly root: string) {}
+  constructor(private readonly files: RootedFiles) {}
 
   private async kind(path: string): Promise<'file' | 'dir' | 'link' | null> {
-    const st = await lstat(join(this.root, path)).catch(() => null);
+    const st = await this.files.lstat(path);
     if (!st) return null;
     return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'file';
   }
 
-  async exists(...paths: string[]): Promise<boolean> {
-    for (const p of paths) if ((await this.kind(p)) !== null) return true;
-    return false;
+  async exists(path: string): Promise<boolean> {
+    return (await this.kind(path)) !== null;
   }
 
   async isDir(path: string): Promise<boolean> {
@@ -36,13 +35,16 @@ export class Probe {
     return (await this.kind(path)) === 'link';
   }
 
+  installed(program: string): Promise<boolean> {
+    return isInstalled(this.files, program);
+  }
+
   /** Enabled: linked from some `*.wants` folder of systemd, and not masked. */
   async unitEnabled(unit: string): Promise<boolean> {
-    const masked = await readlink(join(this.root, 'etc/systemd/system', unit)).catch(() => null);
-    if (masked === '/dev/null') return false;
-    for (const base of ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system']) {
-      const dirs = (await readdir(join(this.root, base)).catch(() => [] as string[])).filter((d) => d.endsWith('.wants'));
-      for (const d of dirs) if (await this.exists(`/${base}/${d}/${unit}`)) return true;
+    if ((await this.files.readlink(`/etc/systemd/system/${unit}`)) === '/dev/null') return false;
+    for (const base of ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system']) {
+      const dirs = (await this.files.list(base)).filter((d) => d.endsWith('.wants'));
+      for (const d of dirs) if (await this.exists(`${base}/${d}/${unit}`)) return true;
     }
     return false;
   }
@@ -66,8 +68,6 @@ export interface Stack {
   applyCommands(changedInterfaces: string[]): ApplyStep[];
 }
 
-const sbin = (name: string) => [`/usr/sbin/${name}`, `/sbin/${name}`, `/usr/bin/${name}`];
-
 const steps = (...lists: string[][]): ApplyStep[] => lists.map((args) => ({ args }));
 
 /** ifupdown: down (with the new definitions), drop the addresses of the old ones, up. */
@@ -80,7 +80,7 @@ const ifcfgCycle = (names: string[]): ApplyStep[] => names.flatMap((n) => [{ arg
 export const STACKS: Record<RendererName, Stack> = {
   netplan: {
     name: 'netplan',
-    detect: async (p) => (await p.exists(...sbin('netplan'))) && (await p.isDir('/etc/netplan')),
+    detect: async (p) => (await p.installed('netplan')) && (await p.isDir('/etc/netplan')),
     render: netplan.render,
     owned: netplan.OWNED,
     writesResolvConf: async () => false,
@@ -88,7 +88,7 @@ export const STACKS: Record<RendererName, Stack> = {
   },
   networkmanager: {
     name: 'networkmanager',
-    detect: async (p) => (await p.exists(...sbin('NetworkManager'))) && (await p.unitEnabled('NetworkManager.service')),
+    detect: async (p) => (await p.installed('NetworkManager')) && (await p.unitEnabled('NetworkManager.service')),
     render: networkmanager.render,
     owned: networkmanager.OWNED,
     writesResolvConf: async () => true,
@@ -104,10 +104,10 @@ export const STACKS: Record<RendererName, Stack> = {
   },
   ifupdown: {
     name: 'ifupdown',
-    detect: async (p) => (await p.exists(...sbin('ifup'))) && (await p.exists('/etc/network/interfaces')),
+    detect: async (p) => (await p.installed('ifup')) && (await p.exists('/etc/network/interfaces')),
     render: ifupdown.render,
     owned: ifupdown.OWNED,
-    writesResolvConf: (p) => p.exists(...sbin('resolvconf')),
+    writesResolvConf: (p) => p.installed('resolvconf'),
     applyCommands: ifupdownCycle,
   },
   'ifcfg-rh': {

@@ -62,12 +62,12 @@ test('detection order: netplan, NetworkManager, networkd, ifupdown, ifcfg (Red H
     ['bare', {}, null],
   ];
   for (const [name, files, expected] of layouts) {
-    const stack = await detectStack(new Probe(guest(`detect-${name}`, files)));
+    const stack = await detectStack(new Probe(testContext(guest(`detect-${name}`, files)).files));
     assert.is(stack?.name ?? null, expected, name);
   }
   const masked = guest('detect-masked', { '/usr/sbin/NetworkManager': '', [`${wants}/NetworkManager.service`]: '' });
   symlinkSync('/dev/null', join(masked, 'etc/systemd/system/NetworkManager.service'));
-  assert.is(await detectStack(new Probe(masked)), null, 'a masked unit is not enabled');
+  assert.is(await detectStack(new Probe(testContext(masked).files)), null, 'a masked unit is not enabled');
 });
 
 test('ifupdown: writes each NIC and resolv.conf, reloads what changed, and is idempotent', async () => {
