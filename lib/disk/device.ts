@@ -58,7 +58,7 @@ export async function openDisk(hostPath: string): Promise<OpenedDisk> {
 }
 
 /** `major:minor` of a Linux dev_t, as sysfs writes it. */
-export function deviceNumber(rdev: number): string {
+function deviceNumber(rdev: number): string {
   const high = Math.floor(rdev / 2 ** 32);
   const major = ((rdev >>> 8) & 0xfff) | (high & ~0xfff);
   const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00);

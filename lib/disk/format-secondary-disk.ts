@@ -25,7 +25,7 @@ export interface FormatOptions {
 export class UsageError extends Error {}
 
 /** An absolute, plain path that fstab and mount can take; never `/`. */
-export function checkMountPoint(path: string): string {
+function checkMountPoint(path: string): string {
   const normal = posix.normalize(path).replace(/\/+$/, '');
   if (!path.startsWith('/') || normal === '' || /[\s\\\x00-\x1f]/.test(path)) throw new UsageError(`--mountpoint must be an absolute path other than / without blanks, got '${path}'`);
   return normal;

@@ -42,7 +42,7 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 /** Smallest disks we format: mkfs.xfs wants 300 MiB; ext4 on less is of no use as a data disk. */
 const MIN_BYTES: Record<FsType, number> = { ext4: 64 * MiB, xfs: 320 * MiB };
-export const DEVICE_TIMEOUT = '30s';
+const DEVICE_TIMEOUT = '30s';
 
 /** One GPT partition from 1 MiB to the last whole MiB before the backup table. */
 export function layoutFor(diskBytes: number, sectorSize: number): Layout {

@@ -31,8 +31,8 @@ export interface DiskProbe {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-export const HEAD_BYTES = 2 * MiB;
-export const TAIL_BYTES = 1 * MiB;
+const HEAD_BYTES = 2 * MiB;
+const TAIL_BYTES = 1 * MiB;
 /** Partition starts where a file system may sit with no partition table left to say so. */
 const PARTITION_BASES = [0, 63 * 512, MiB];
 const EXTRA_BLOCK = 4 * KiB;
@@ -81,9 +81,12 @@ export class Snapshot {
   }
 }
 
+/** Where btrfs keeps copies of its superblock (each 64 bytes past the magic's block start). */
+const BTRFS_MIRRORS = [64 * MiB, 256 * 1024 * MiB];
+
 /** Offsets of the single blocks read beyond the head and tail: btrfs mirrors and LUKS2 second headers. */
 function extraOffsets(size: number): number[] {
-  return [64 * MiB, 256 * 1024 * MiB, 2 * MiB, 4 * MiB].filter((o) => o >= HEAD_BYTES && o + EXTRA_BLOCK <= size - TAIL_BYTES);
+  return [...BTRFS_MIRRORS, 2 * MiB, 4 * MiB].filter((o) => o >= HEAD_BYTES && o + EXTRA_BLOCK <= size - TAIL_BYTES);
 }
 
 /** Reads the regions the probes look at: at most HEAD_BYTES + TAIL_BYTES + 4 blocks. */
@@ -208,7 +211,7 @@ function zfsLabels(s: Snapshot): Finding[] {
 }
 
 function btrfsMirrors(s: Snapshot): Finding[] {
-  return [64 * MiB, 256 * 1024 * MiB].filter((o) => s.has(o + 64, '_BHRfS_M')).map((o) => ({ type: 'btrfs', offset: o + 64, detail: 'superblock mirror' }));
+  return BTRFS_MIRRORS.filter((o) => s.has(o + 64, '_BHRfS_M')).map((o) => ({ type: 'btrfs', offset: o + 64, detail: 'superblock mirror' }));
 }
 
 export interface FsInfo {
@@ -274,7 +277,7 @@ function guidText(b: Buffer): string {
 }
 
 /** The GPT header at `lba`, checked (CRCs of header and entries, its own LBA) and parsed; null when absent or invalid. */
-export function readGptAt(s: Snapshot, sectorSize: number, lba: number): GptTable | null {
+function readGptAt(s: Snapshot, sectorSize: number, lba: number): GptTable | null {
   const at = lba * sectorSize;
   if (!s.has(at, GPT_MAGIC)) return null;
   const headerSize = s.u32(at + 12)!;

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RootedFiles } from '../guest/context';
 import { parseFstab, unescapeField } from './fstab';
@@ -79,7 +78,7 @@ export function parseSwaps(text: string): string[] {
 const DISK_NAME = /^(vd[a-z]+|xvd[a-z]+|sd[a-z]+|hd[a-z]+|nvme\d+n\d+)$/;
 const FAMILY_ORDER = ['vd', 'xvd', 'sd', 'hd', 'nvme'];
 
-export function isCandidateName(name: string): boolean {
+function isCandidateName(name: string): boolean {
   return DISK_NAME.test(name);
 }
 
@@ -194,7 +193,7 @@ export function isMountPoint(view: SystemView, mountPoint: string): boolean {
 }
 
 async function listDir(files: RootedFiles, path: string): Promise<string[]> {
-  return (await readdir(files.hostPath(path)).catch(() => [] as string[])).sort();
+  return (await files.list(path)).sort();
 }
 
 async function sysText(files: RootedFiles, path: string): Promise<string | null> {

@@ -123,7 +123,7 @@ WantedBy=multi-user.target
 `;
 
 /** Finds everything to clean under the root. Reads only. */
-export async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> {
+async function planPrepareImage(ctx: GuestContext): Promise<PreparePlan> {
   const actions: Action[] = [];
   const warnings: string[] = [];
   const remove = (path: string, why: string) => actions.push({ op: 'remove', path, why });

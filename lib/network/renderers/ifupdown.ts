@@ -49,7 +49,7 @@ function interfaceFile(nic: BoundNic, withDns: boolean, plan: NetworkPlan): stri
   return `auto ${nic.name}\n${text.join('\n\n')}\n`;
 }
 
-export function fileName(nic: BoundNic): string {
+function fileName(nic: BoundNic): string {
   return `${DIR}/50-sdc-${safeName(nic.name)}`;
 }
 

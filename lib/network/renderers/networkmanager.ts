@@ -13,7 +13,7 @@ const DIR = '/etc/NetworkManager/system-connections';
 export const OWNED: OwnedFiles = { dir: DIR, name: /^sdc-[A-Za-z0-9_-]+\.nmconnection$/ };
 
 /** A name-based (version 5 layout) UUID from the MAC. */
-export function connectionUuid(mac: string): string {
+function connectionUuid(mac: string): string {
   const h = createHash('sha256').update(`sdc-vm-tools:${mac}`).digest('hex');
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
