@@ -8,5 +8,5 @@ export function isObject(value: Json | undefined): value is JsonObject {
 
 export function own(obj: Json | undefined, key: string | number): Json | undefined {
   if (typeof obj !== 'object' || obj === null) return undefined;
-  return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, Json>)[key] : undefined;
+  return Object.hasOwn(obj, key) ? (obj as Record<string, Json>)[key] : undefined;
 }

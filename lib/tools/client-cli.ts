@@ -69,7 +69,7 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
     } else if (a === '--timeout' || a.startsWith('--timeout=')) {
       timeoutText = a === '--timeout' ? args[++i] : a.slice('--timeout='.length);
       source = '--timeout';
-    } else if (spec.flags && a in spec.flags) {
+    } else if (spec.flags && Object.hasOwn(spec.flags, a)) {
       flags.add(a);
     } else break;
   }

@@ -64,7 +64,7 @@ export function parseGuestArgs(args: string[], spec: GuestToolSpec): GuestArgs |
     }
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
-    const option = known[name];
+    const option = Object.hasOwn(known, name) ? known[name] : undefined;
     if (!option) return usage(spec, `unknown option ${arg}`);
     if (!option.value) {
       if (eq !== -1) return usage(spec, `${name} takes no value`);
@@ -85,7 +85,7 @@ export function parseGuestArgs(args: string[], spec: GuestToolSpec): GuestArgs |
     return usage(spec, (err as Error).message);
   }
   const options: ActionOptions = {};
-  for (const [name, value] of Object.entries(values)) if (!(name in COMMON)) options[name] = value;
+  for (const [name, value] of Object.entries(values)) if (!Object.hasOwn(COMMON, name)) options[name] = value;
   return {
     root,
     dryRun: values['--dry-run'] === true,

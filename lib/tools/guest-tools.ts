@@ -173,7 +173,7 @@ function systemTools(): Record<string, ToolMain> {
 /** `boot`, `status`, `install`, `uninstall`, and each action of this platform by its name. */
 export function guestTool(name: string): ToolMain | null {
   const tools = systemTools();
-  if (Object.prototype.hasOwnProperty.call(tools, name)) return tools[name];
+  if (Object.hasOwn(tools, name)) return tools[name];
   const action = guestSystem().actions.find((a) => a.name === name);
   return action ? actionTool(action) : null;
 }

@@ -11,7 +11,7 @@ const METADATA_TOOLS: Record<string, () => Promise<ToolMain>> = {
 
 /** Every tool of the multi-call executable by the name it is invoked as: the mdata tools, then the guest tools. */
 export async function findTool(name: string): Promise<ToolMain | null> {
-  if (Object.prototype.hasOwnProperty.call(METADATA_TOOLS, name)) return METADATA_TOOLS[name]();
+  if (Object.hasOwn(METADATA_TOOLS, name)) return METADATA_TOOLS[name]();
   return (await import('./guest-tools')).guestTool(name);
 }
 

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { VERSION } from '../../lib/version';
+import { MetadataHost } from '../support/metadata-host';
 import { bundleCommand, repoRoot, runTool } from '../support/run-tool';
 
 const TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete'];
@@ -42,6 +43,24 @@ test('a bad timeout is a usage error', async () => {
 test('-- lets a key start with two dashes', async () => {
   const r = await runTool(bundleCommand, 'mdata-get', ['--timeout', '0.5', '--', '--help'], { env: { MDATA_SOCKET: '/nonexistent' } });
   assert.is(r.code, 10);
+});
+
+test('a key or option named like a built-in object property is only a name', async () => {
+  const fixtures = join(__dirname, '..', 'fixtures', 'server');
+  const host = await new MetadataHost(join(fixtures, 'metadata.json'), join(fixtures, 'vm.json')).start(false);
+  try {
+    for (const key of ['constructor', 'toString', '__proto__']) {
+      const put = await runTool(bundleCommand, 'mdata-put', [key, `value of ${key}`], { env: host.env(false) });
+      assert.is(put.code, 0, `${key}: ${put.stderr}`);
+      const get = await runTool(bundleCommand, 'mdata-get', [key], { env: host.env(false) });
+      assert.is(get.stdout.toString(), `value of ${key}\n`, key);
+    }
+  } finally {
+    await host.close();
+  }
+  const guest = await runTool(bundleCommand, 'sdc-guest', ['status', 'toString']);
+  assert.is(guest.code, 3);
+  assert.match(guest.stderr, 'sdc-guest status: unknown option toString');
 });
 
 test('mdata-put refuses a terminal as stdin', () => {
