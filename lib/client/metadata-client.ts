@@ -95,8 +95,9 @@ export class MetadataClient {
     await sleep(ms);
   }
 
-  /** Opens, resets and negotiates, retrying transient failures within the budget. */
+  /** Opens, resets and negotiates, retrying transient failures within the budget; never once it is spent. */
   async start(): Promise<void> {
+    if (Date.now() >= this.options.deadline) throw new BudgetExhaustedError(this.options.budgetSeconds, 'no time left to connect');
     for (;;) {
       await this.close();
       try {

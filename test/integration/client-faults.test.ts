@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BudgetExhaustedError, openMetadataSession } from '../../lib/client/session';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { ScriptedHost, type ScriptedHostOptions } from '../support/scripted-host';
 import { bundleCommand, runTool, type RunOptions } from '../support/run-tool';
@@ -175,6 +176,23 @@ test('a host that drops every request: resets are paced, not a busy loop', () =>
     const resets = r.stderr.split('receive timeout, resetting protocol...').length - 1;
     assert.ok(resets >= 2 && resets <= 12, `${resets} resets`);
     assert.ok(host.connections <= 13, `${host.connections} connections`);
+  }),
+);
+
+test('once the budget is spent, requests still queued fail at once, with no new connection', () =>
+  withHost({ respond: () => null }, async (host) => {
+    const session = await openMetadataSession({ budgetSeconds: 1, target: { kind: 'socket', path: host.path } });
+    let connectionsAtFirstFailure = -1;
+    const keys = Array.from({ length: 10 }, (_, i) => `key${i}`);
+    const results = await Promise.allSettled(
+      keys.map((k) => session.get(k).catch((err: unknown) => {
+        if (connectionsAtFirstFailure < 0) connectionsAtFirstFailure = host.connections;
+        throw err;
+      })),
+    );
+    await session.close();
+    for (const r of results) assert.instance(r.status === 'rejected' ? r.reason : null, BudgetExhaustedError);
+    assert.is(host.connections, connectionsAtFirstFailure, 'no connection after the budget ran out');
   }),
 );
 
