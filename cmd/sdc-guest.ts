@@ -4,10 +4,13 @@ import { findTool, toolNames } from '../lib/tools/registry';
 import { EXIT, runTool, writeStdout } from '../lib/tools/run';
 import { versionLine } from '../lib/version';
 
+/** Names that are not a tool: the executable itself, and node running the bundle. */
+const MULTI_CALL_NAMES = ['sdc-guest', 'node'];
+
 async function main(): Promise<void> {
   const self = platform.invokedAs();
   const args = process.argv.slice(2);
-  const asInvoked = await findTool(self.name);
+  const asInvoked = MULTI_CALL_NAMES.includes(self.name) ? null : await findTool(self.name);
   if (asInvoked) return runTool(asInvoked, self.path, args);
   const name = args[0] ?? '';
   const named = name.startsWith('-') ? null : await findTool(name);

@@ -26,12 +26,12 @@ export interface Platform {
   invokedAs(): { name: string; path: string };
   /** Folders to extract native addons to, in order; later ones are fallbacks for noexec or read-only mounts. */
   addonDirs(): string[];
-  /** Commands get a process group of their own (POSIX). Windows has none, and `detached` would open a console there. */
   /**
    * Files have POSIX owners, a folder can be flushed, and so can a file through a read-only
    * handle. On Windows none of these holds (FlushFileBuffers needs write access).
    */
   readonly posixFiles: boolean;
+  /** Commands get a process group of their own (POSIX). Windows has none, and `detached` would open a console there. */
   readonly processGroups: boolean;
   /** Stops a command started by the guest runner and what it started in turn. */
   killTree(pid: number, signal: NodeJS.Signals): void;
