@@ -1,9 +1,12 @@
-import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GuestLog } from './context';
 
 /** The guest tools' log file on Linux, under the root (Windows: lib/guest/windows/paths.ts). */
 export const LOG_FILE = '/var/log/sdc-guest.log';
+
+/** Appends, and never through a symlink planted at the log file's name (Windows has no O_NOFOLLOW). */
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
 
 /** Past this size the log file becomes `<file>.1` and a new one starts: at most two files of this size. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -23,7 +26,12 @@ class LogFile {
         renameSync(this.path, `${this.path}.1`);
         this.size = 0;
       }
-      appendFileSync(this.path, text);
+      const fd = openSync(this.path, APPEND_FLAGS, 0o644);
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
       this.size += Buffer.byteLength(text);
     } catch {
       // A log file we cannot write (read-only /var) must not stop the boot; stderr has the line.

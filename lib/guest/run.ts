@@ -1,7 +1,7 @@
 import type { ActionOptions, ActionOutcome, GuestAction } from './action';
 import { GuestCommands } from './commands';
 import { MetadataUnavailableError, type GuestContext, type GuestLog, type MetadataView } from './context';
-import { GuestFiles, hostPath } from './files';
+import { GuestFiles, resolveInRoot } from './files';
 import { ToolLog } from './log';
 import { fetchMetadata, noMetadata, type FetchedMetadata } from './metadata';
 import { loadState, saveState, type ActionRecord, type BootState } from './state';
@@ -77,8 +77,7 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  */
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
   const { root, dryRun, system } = settings;
-  const logFile = hostPath(root, system.logFile);
-  const baseLog = new ToolLog(dryRun ? null : logFile, mode === 'boot' ? 'boot' : actions[0].name);
+  const baseLog = new ToolLog(dryRun ? null : await resolveInRoot(root, system.logFile, false), mode === 'boot' ? 'boot' : actions[0].name);
   const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
   // An action run alone that reads no metadata (the data disk, ARP) opens no session at all.
   const keys = actions.flatMap((a) => a.keys);

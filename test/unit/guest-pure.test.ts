@@ -1,9 +1,9 @@
 // The guest framework's and the Linux actions' pure parts: the dry-run diff (against diff -u),
 // chroot-style path resolution, host names and /etc/hosts, hostid bytes, shadow fields.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { unifiedDiff } from '../../lib/guest/diff';
@@ -105,6 +105,18 @@ test('the log file never grows past 8 MiB: it becomes .1 and a new one starts, a
   const limit = 8 * 1024 * 1024;
   assert.ok(statSync(file).size <= limit, `${statSync(file).size}`);
   assert.ok(statSync(`${file}.1`).size <= limit && statSync(`${file}.1`).size > limit - 2000);
+});
+
+test('a symlink planted at the log file is never written through', () => {
+  const victim = join(scratch, 'victim');
+  writeFileSync(victim, 'root:x:0:0::/root:/bin/sh\n');
+  const file = join(scratch, 'planted', 'sdc-guest.log');
+  mkdirSync(dirname(file), { recursive: true });
+  symlinkSync(victim, file);
+  const stderr: string[] = [];
+  new ToolLog(file, 'boot', (line) => stderr.push(line)).info('a line');
+  assert.is(readFileSync(victim, 'utf8'), 'root:x:0:0::/root:/bin/sh\n');
+  assert.equal(stderr.length, 1, 'the line still reaches stderr');
 });
 
 test.run();
