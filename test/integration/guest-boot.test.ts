@@ -1,6 +1,6 @@
 // `sdc-guest boot` end to end: the node bundle (and once the real executable) against a real
 // mdata-server over a unix socket and a pty, a prefix root from fixtures, recording stubs on PATH.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -101,6 +101,29 @@ for (const pty of [false, true]) {
     }
   });
 }
+
+test('an active cloud-init (installed anywhere on the usual paths, not disabled) gets its share; disabled, boot does it all', async () => {
+  const s = await bootSetup();
+  try {
+    mkdirSync(join(s.root, 'usr/local/bin'), { recursive: true });
+    writeFileSync(join(s.root, 'usr/local/bin/cloud-init'), '#!/usr/bin/python3\n', { mode: 0o755 });
+    const active = await s.boot();
+    assert.is(active.code, 0, active.stderr);
+    for (const action of ['configure-network', 'set-hostname', 'run-operator-script', 'run-user-script', 'get-user-data']) {
+      assert.match(active.stderr, `${action}: skipped: left to cloud-init, which is active`);
+    }
+    assert.match(active.stderr, /sdc-guest boot: 5 ok, 0 failed, 5 skipped\n$/);
+    assert.equal(s.runs(), []);
+    mkdirSync(join(s.root, 'etc/cloud'), { recursive: true });
+    writeFileSync(join(s.root, 'etc/cloud/cloud-init.disabled'), '');
+    const disabled = await s.boot();
+    assert.is(disabled.code, 0, disabled.stderr);
+    assert.not.match(disabled.stderr, 'left to cloud-init');
+    assert.equal(s.runs(), ['operator', 'user']);
+  } finally {
+    await s.close();
+  }
+});
 
 test('a second boot runs the first-boot actions zero times and the per-boot ones again; a new sdc:uuid starts over', async () => {
   const s = await bootSetup();

@@ -4,12 +4,13 @@ import { LOG_FILE } from '../log';
 import { STATE_FILE } from '../state';
 import type { GuestSystem } from '../system';
 import { LINUX_ACTIONS } from './actions';
+import { isInstalled } from './programs';
 import { restartLinux } from './restart';
 
 /** cloud-init is installed and not disabled: it applies its own share of the metadata. */
 async function cloudInitActive(ctx: GuestContext): Promise<boolean> {
-  const [binary, disabled, cmdline] = await Promise.all([ctx.files.read('/usr/bin/cloud-init'), ctx.files.read('/etc/cloud/cloud-init.disabled'), ctx.files.readText('/proc/cmdline')]);
-  return binary !== null && disabled === null && !/(^|\s)cloud-init=disabled(\s|$)/.test(cmdline ?? '');
+  if (!(await isInstalled(ctx.files, 'cloud-init')) || (await ctx.files.stat('/etc/cloud/cloud-init.disabled')) !== null) return false;
+  return !/(^|\s)cloud-init=disabled(\s|$)/.test((await ctx.files.readText('/proc/cmdline')) ?? '');
 }
 
 export const LINUX_SYSTEM: GuestSystem = {
