@@ -16,6 +16,16 @@ const MiB = 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** True when something, even a dangling link, is at `path`. */
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Milliseconds until `client` has the whole `expected` reply to `request`; fails after `limitMs`. */
 async function replyTime(client: Client, request: string | Buffer, expected: string, limitMs = 30_000): Promise<number> {
   const started = process.hrtime.bigint();
@@ -234,12 +244,18 @@ test('a stderr pipe nobody reads does not make the server grow', async () => {
 
 test('symbolic links planted at temp-file names are never followed', async () => {
   const seed = seedDir(WORK);
-  const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--quiet']);
-  const victim = join(WORK, `victim-${server.child.pid}`);
+  const victim = `${seed.dir}-victim`;
   writeFileSync(victim, 'do not touch\n');
   chmodSync(victim, 0o600);
-  const names = ['.metadata.json.tmp', 'metadata.json.tmp', '.metadata.json.0000000000000000.tmp'];
-  for (let n = 0; n <= 20; n++) names.push(`.metadata.json.${server.child.pid}.${n}.tmp`);
+  // Names of the current scheme, `.metadata.json.<16 random hex>.tmp`. Planted before the start,
+  // they look like temp files a crash left: the server removes the links, not what they point to.
+  const stale = ['0000000000000000', '0123456789abcdef', 'ffffffffffffffff'].map((hex) => `.metadata.json.${hex}.tmp`);
+  for (const name of stale) symlinkSync(victim, join(seed.dir, name));
+  const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--quiet']);
+  for (const name of stale) assert.not.ok(isPresent(join(seed.dir, name)), `${name} removed at start`);
+  // Planted after the start, they wait beside the file through every PUT. A PUT meets one only if
+  // its random name happens to be one of them; test/unit/atomic-write.test.ts forces that meeting.
+  const names = Array.from({ length: 20 }, (_, n) => `.metadata.json.${(n + 1).toString(16).padStart(16, '0')}.tmp`);
   for (const name of names) symlinkSync(victim, join(seed.dir, name));
   const client = await Client.connect(seed.socket);
   for (let n = 1; n <= 5; n++) {
