@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest, frameLine } from '../../lib/protocol/v2';
+import { sleep } from '../../lib/time-limit';
 import { Client, killServers, memoryMiB, startServer, stopServer } from '../support/mdata-server';
 import { repoRoot } from '../support/run-tool';
 import { fuzzSeed, Random } from '../support/random';
@@ -22,7 +23,6 @@ const WORKERS = 12;
 const PROBE_LIMIT_MS = 3000;
 const NUM = 'SUCCESS\n42\n.\n';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Writes `data` in a few pieces split at random points, yielding between them. */

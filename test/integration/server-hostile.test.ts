@@ -7,14 +7,13 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, encodeRequest, frameLine } from '../../lib/protocol/v2';
+import { sleep } from '../../lib/time-limit';
 import { Client, killServers, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
 import { skipTest } from '../support/skip';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-hostile-'));
 const NUM = 'SUCCESS\n42\n.\n';
 const MiB = 1024 * 1024;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** True when something, even a dangling link, is at `path`. */
 function isPresent(path: string): boolean {
