@@ -162,17 +162,23 @@ test('prepare-image: sysprep exiting 0 without generalizing is a failure, with t
 });
 
 test('every answer file we ship is well-formed XML (xmllint --noout)', () => {
-  if (spawnSync('xmllint', ['--version']).error) return skipTest('xmllint is not installed (libxml2-utils; make test-packages)');
+  const xmllint = (args: string[]) => spawnSync('xmllint', args, { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  const version = xmllint(['--version']);
+  if ((version.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return skipTest('xmllint is not installed (libxml2-utils; make test-packages)');
+  assert.is(version.error, undefined, 'xmllint --version ran (30 s at most)');
   const files = Object.keys(answerFiles()).map((path) => join(repoRoot, path));
   assert.is(files.length, 13);
   for (const file of files) {
     assert.ok(existsSync(file), file);
-    const r = spawnSync('xmllint', ['--noout', file], { encoding: 'utf8' });
+    const r = xmllint(['--noout', file]);
+    assert.is(r.error, undefined, `${file}: xmllint ran (30 s at most)`);
     assert.is(r.status, 0, `${file}: ${r.stderr}`);
   }
   const broken = join(scratch, 'broken.xml');
   writeFileSync(broken, ANSWER.replace('</unattend>', ''));
-  assert.is.not(spawnSync('xmllint', ['--noout', broken]).status, 0, 'xmllint finds a broken one');
+  const r = xmllint(['--noout', broken]);
+  assert.is(r.error, undefined, 'xmllint ran on the broken one (30 s at most)');
+  assert.is.not(r.status, 0, 'xmllint finds a broken one');
 });
 
 test.run();
