@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { withTimeLimit } from '../../lib/time-limit';
 import { MetadataHost } from '../support/metadata-host';
 import { bundleCommand, linuxExecutableCommand, runTool, type ToolCommand } from '../support/run-tool';
 import { flood, ScriptedHost } from '../support/scripted-host';
@@ -106,7 +107,19 @@ test('a reader that closes stdout early ends mdata-get quietly (status 141, like
       const child = spawn(file, [...args, 'big'], { env: { ...process.env, ...host.env(false) }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (c) => (stderr += c));
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      // Its first output, unless it exits (or 20 s pass) without any.
+      const wrote = await withTimeLimit(
+        new Promise<boolean>((resolve) => {
+          child.stdout.once('data', () => resolve(true));
+          child.once('close', () => resolve(false));
+        }),
+        20_000,
+        () => {
+          child.kill('SIGKILL');
+          return false;
+        },
+      );
+      assert.ok(wrote, `mdata-get wrote nothing to read (exit ${child.exitCode ?? child.signalCode ?? 'not yet'}): ${stderr}`);
       child.stdout.destroy();
       const code = await new Promise<number | null>((resolve) => {
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

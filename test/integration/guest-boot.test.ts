@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { MetadataHost } from '../support/metadata-host';
 import { bundleCommand, linuxExecutableCommand, runTool, type ToolCommand } from '../support/run-tool';
 import { ScriptedHost } from '../support/scripted-host';
-import { DEBIAN_GUEST, makeGuestRoot, treeHash } from '../support/guest-root';
+import { DEBIAN_GUEST, makeGuestRoot } from '../support/guest-root';
+import { treeListing } from '../support/tree';
 import { makeStubs, type Stubs } from '../support/stubs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'guest-boot-'));
@@ -237,10 +238,10 @@ test('a host that never answers: the boot ends within its budget, says why, and 
 test('--dry-run changes nothing, runs nothing but reads, and shows the plan without secrets', async () => {
   const s = await bootSetup();
   try {
-    const before = treeHash(s.root);
+    const before = treeListing(s.root, { withDir: true });
     const r = await s.boot(['--dry-run']);
     assert.is(r.code, 0, r.stderr);
-    assert.is(treeHash(s.root), before);
+    assert.fixture(treeListing(s.root, { withDir: true }), before);
     assert.equal(s.runs(), []);
     assert.ok(s.stubs.calls().every((c) => c.startsWith('ip -j') || c === 'arping -V'), s.stubs.calls().join('\n'));
     const out = r.stdout.toString();

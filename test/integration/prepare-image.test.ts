@@ -1,7 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withMarker } from '../../lib/network/marker';
@@ -9,6 +8,7 @@ import { prepareImage, prepareImageForImgadm, rootHasPassword } from '../../lib/
 import { openMetadataSession } from '../../lib/client/session';
 import { testContext } from '../support/guest-context';
 import { MetadataHost } from '../support/metadata-host';
+import { treeListing } from '../support/tree';
 
 const work = mkdtempSync(join(tmpdir(), 'prepare-image-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -88,25 +88,6 @@ function populate(root: string, outside: string): void {
   symlinkSync('/etc', join(root, 'var/log/folder-link'));
 }
 
-/** Every entry under root (type, mode, content hash or link target), except the excluded paths. */
-function treeHash(root: string, exclude: string[] = []): string[] {
-  const lines: string[] = [];
-  const walk = (rel: string) => {
-    for (const name of readdirSync(join(root, rel)).sort()) {
-      const path = `${rel}/${name}`;
-      if (exclude.includes(path)) continue;
-      const st = lstatSync(join(root, path));
-      if (st.isSymbolicLink()) lines.push(`${path} ${st.mode.toString(8)} -> ${readlinkSync(join(root, path))}`);
-      else if (st.isDirectory()) {
-        lines.push(`${path} ${st.mode.toString(8)}`);
-        walk(path);
-      } else lines.push(`${path} ${st.mode.toString(8)} ${createHash('sha256').update(readFileSync(join(root, path))).digest('hex')}`);
-    }
-  };
-  walk('');
-  return lines;
-}
-
 const LINKS = ['/var/log/link-into-root', '/var/log/link-out-of-root', '/var/log/folder-link'];
 /** Our scripts folder goes whole. */
 const GONE_FOLDERS = ['/var/lib/sdc-guest/scripts'];
@@ -132,14 +113,14 @@ function fresh() {
 
 test('everything on the list goes, everything else is untouched', async () => {
   const g = fresh();
-  const before = treeHash(g.root, [...Object.keys(GOES), ...EMPTIED, ...LINKS, ...GONE_FOLDERS]);
+  const before = treeListing(g.root, { exclude: [...Object.keys(GOES), ...EMPTIED, ...LINKS, ...GONE_FOLDERS] });
   // An image root that is not the running system (--root without --live).
   const ctx = testContext(g.root, {}, { path: g.path, live: false });
   const code = await prepareImage(ctx, { strict: false });
   assert.is(code, 0, ctx.lines.join('\n'));
   for (const path of [...Object.keys(GOES), ...LINKS, ...GONE_FOLDERS]) assert.not.ok(existsSync(join(g.root, path)) || lstatExists(join(g.root, path)), `${path} is gone`);
   for (const path of EMPTIED) assert.is(statSync(join(g.root, path)).size, 0, `${path} is emptied, not removed`);
-  assert.equal(treeHash(g.root, [...Object.keys(GOES), ...EMPTIED, ...LINKS, ...GONE_FOLDERS, ...ADDED]), before, 'nothing else changed');
+  assert.fixture(treeListing(g.root, { exclude: [...Object.keys(GOES), ...EMPTIED, ...LINKS, ...GONE_FOLDERS, ...ADDED] }), before, 'nothing else changed');
   assert.is(readFileSync(g.outside, 'utf8'), 'outside the root\n');
   assert.is(readFileSync(join(g.root, 'keep/target.txt'), 'utf8'), KEEPS['/keep/target.txt']);
   // No cloud-init or sshd-keygen in this root: our unit regenerates the host keys.
@@ -152,9 +133,9 @@ test('everything on the list goes, everything else is untouched', async () => {
   assert.is(g.recorded(), '', 'no system command ran against the host');
 
   // A second run has nothing left to do and changes nothing.
-  const after = treeHash(g.root);
+  const after = treeListing(g.root);
   assert.is(await prepareImage(testContext(g.root, {}, { path: g.path, live: false }), { strict: false }), 0);
-  assert.equal(treeHash(g.root), after);
+  assert.fixture(treeListing(g.root), after);
 });
 
 function lstatExists(path: string): boolean {
@@ -195,10 +176,10 @@ test('a network file of ours that was edited since is kept, with a warning', asy
 
 test('a dry run lists every path and changes nothing', async () => {
   const g = fresh();
-  const before = treeHash(g.root);
+  const before = treeListing(g.root);
   const ctx = testContext(g.root, {}, { dryRun: true, path: g.path });
   assert.is(await prepareImage(ctx, { strict: false }), 0);
-  assert.equal(treeHash(g.root), before);
+  assert.fixture(treeListing(g.root), before);
   const log = ctx.lines.join('\n');
   const inGoneFolder = (path: string) => GONE_FOLDERS.some((folder) => path.startsWith(`${folder}/`));
   for (const path of [...Object.keys(GOES).filter((p) => !inGoneFolder(p)), ...LINKS, ...GONE_FOLDERS]) assert.match(log, `would remove ${path} (`);
@@ -210,10 +191,10 @@ test('a dry run lists every path and changes nothing', async () => {
 
 test('--strict: warnings fail and nothing is cleaned', async () => {
   const g = fresh();
-  const before = treeHash(g.root);
+  const before = treeListing(g.root);
   const ctx = testContext(g.root, {}, { path: g.path });
   assert.is(await prepareImage(ctx, { strict: true }), 1);
-  assert.equal(treeHash(g.root), before);
+  assert.fixture(treeListing(g.root), before);
   assert.match(ctx.lines.join('\n'), 'error: 2 warning(s) and --strict: nothing cleaned');
 });
 

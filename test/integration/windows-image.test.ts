@@ -12,9 +12,9 @@ import type { ActionOptions } from '../../lib/guest/action';
 import { ONE_TIME_PASSWORD } from '../../lib/guest/windows/prepare-image';
 import { WINDOWS_SYSTEM } from '../../lib/guest/windows/system';
 import { testContext } from '../support/guest-context';
-import { treeHash } from '../support/guest-root';
 import { repoRoot } from '../support/run-tool';
 import { skipTest } from '../support/skip';
+import { treeListing } from '../support/tree';
 import { makeStubs, type Stubs } from '../support/stubs';
 import { WindowsGuest } from '../support/windows-guest';
 
@@ -86,10 +86,10 @@ test('prepare-image: our state goes, the boot task is disabled, sysprep gets a f
 
 test('prepare-image --dry-run: lists what would go and what would run, changes nothing', async () => {
   const p = prepared();
-  const before = treeHash(p.guest.root);
+  const before = treeListing(p.guest.root, { withDir: true });
   const { code, lines, printed } = await p.run({}, true);
   assert.is(code, 0, lines.join('\n'));
-  assert.is(treeHash(p.guest.root), before);
+  assert.fixture(treeListing(p.guest.root, { withDir: true }), before);
   assert.equal(p.guest.calls(), [`${PS} -EncodedCommand <query: image readiness>`]);
   assert.equal(p.sysprep.calls(), []);
   assert.ok(lines.includes('info: would remove C:\\smartdc\\user-data (sdc-guest state)'));
@@ -102,11 +102,11 @@ test('prepare-image refuses, changing nothing: a placeholder left in the answer 
   const sample = 'windows/sysprep/autounattend/server-2022-uefi/Autounattend.xml';
   const p = prepared();
   writeFileSync(p.guest.host('C:\\smartdc\\sysprep\\sample.xml'), answerFiles()[sample]);
-  const before = treeHash(p.guest.root);
+  const before = treeListing(p.guest.root, { withDir: true });
   const placeholder = await p.run({ '--unattend': 'C:\\smartdc\\sysprep\\sample.xml' });
   assert.is(placeholder.code, 2);
   assert.ok(placeholder.lines.includes('error: the answer file C:\\smartdc\\sysprep\\sample.xml still holds the placeholder REPLACE-WITH-YOUR-PRODUCT-KEY: fill it in or remove that element'));
-  assert.is(treeHash(p.guest.root), before);
+  assert.fixture(treeListing(p.guest.root, { withDir: true }), before);
 
   const pending = prepared({ ...READY, rebootPending: true });
   const r = await pending.run();
@@ -119,7 +119,7 @@ test('prepare-image refuses, changing nothing: a placeholder left in the answer 
 test('prepare-image warnings: no boot task, an old Joyent task, a SetupComplete.cmd not ours; --strict stops before any change', async () => {
   const p = prepared({ ...READY, task: false, oldTasks: 'JoyentTask' });
   writeFileSync(p.guest.host('C:\\Windows\\Setup\\Scripts\\SetupComplete.cmd'), 'C:\\smartdc\\bin\\setup.bat\r\n');
-  const before = treeHash(p.guest.root);
+  const before = treeListing(p.guest.root, { withDir: true });
   const strict = await p.run({ '--strict': true });
   assert.is(strict.code, 1);
   assert.equal(strict.lines.filter((l) => l.startsWith('warn: ')), [
@@ -127,7 +127,7 @@ test('prepare-image warnings: no boot task, an old Joyent task, a SetupComplete.
     'warn: the old guest tools\' task "JoyentTask" is registered: remove it (schtasks /Delete /TN "JoyentTask"), it runs old scripts and may hold the Administrator password',
     'warn: C:\\Windows\\Setup\\Scripts\\SetupComplete.cmd is not ours: the boot task would stay disabled on new instances (run install.bat)',
   ]);
-  assert.is(treeHash(p.guest.root), before);
+  assert.fixture(treeListing(p.guest.root, { withDir: true }), before);
   assert.is((await p.run({ '--no-sysprep': true })).code, 0, 'without --strict the warnings do not stop it');
   assert.is(p.guest.read('C:\\smartdc\\user-data'), null);
   assert.equal(p.sysprep.calls(), [], 'no sysprep with --no-sysprep');
@@ -162,17 +162,23 @@ test('prepare-image: sysprep exiting 0 without generalizing is a failure, with t
 });
 
 test('every answer file we ship is well-formed XML (xmllint --noout)', () => {
-  if (spawnSync('xmllint', ['--version']).error) return skipTest('xmllint is not installed (libxml2-utils; make test-packages)');
+  const xmllint = (args: string[]) => spawnSync('xmllint', args, { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  const version = xmllint(['--version']);
+  if ((version.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return skipTest('xmllint is not installed (libxml2-utils; make test-packages)');
+  assert.is(version.error, undefined, 'xmllint --version ran (30 s at most)');
   const files = Object.keys(answerFiles()).map((path) => join(repoRoot, path));
   assert.is(files.length, 13);
   for (const file of files) {
     assert.ok(existsSync(file), file);
-    const r = spawnSync('xmllint', ['--noout', file], { encoding: 'utf8' });
+    const r = xmllint(['--noout', file]);
+    assert.is(r.error, undefined, `${file}: xmllint ran (30 s at most)`);
     assert.is(r.status, 0, `${file}: ${r.stderr}`);
   }
   const broken = join(scratch, 'broken.xml');
   writeFileSync(broken, ANSWER.replace('</unattend>', ''));
-  assert.is.not(spawnSync('xmllint', ['--noout', broken]).status, 0, 'xmllint finds a broken one');
+  const r = xmllint(['--noout', broken]);
+  assert.is(r.error, undefined, 'xmllint ran on the broken one (30 s at most)');
+  assert.is.not(r.status, 0, 'xmllint finds a broken one');
 });
 
 test.run();

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { treeListing } from './tree';
 
 /** A Debian-like guest: root's accounts (locked with `*`), the stock hosts file, ifupdown, one NIC. */
 export const DEBIAN_GUEST: Record<string, string> = {
@@ -25,17 +25,10 @@ export function makeGuestRoot(files: Record<string, string>, parent = tmpdir()):
   return root;
 }
 
-/** A hash of a tree: every path, its type, mode, link target and content. */
+/**
+ * The root and everything under it, as `treeListing` lists them. Kept under this name for
+ * test/unit/guest-actions.test.ts; new code calls `treeListing(root, { withDir: true })`.
+ */
 export function treeHash(root: string): string {
-  const hash = createHash('sha256');
-  const walk = (rel: string) => {
-    const full = join(root, rel);
-    const st = lstatSync(full);
-    hash.update(`${rel}\0${st.mode.toString(8)}\0`);
-    if (st.isSymbolicLink()) hash.update(`-> ${readlinkSync(full)}\0`);
-    else if (st.isDirectory()) for (const name of readdirSync(full).sort()) walk(join(rel, name));
-    else hash.update(readFileSync(full)).update('\0');
-  };
-  walk('.');
-  return hash.digest('hex');
+  return treeListing(root, { withDir: true });
 }

@@ -3,6 +3,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { join } from 'node:path';
+import { stop, startUntil } from './processes';
 import { repoRoot } from './run-tool';
 
 const FIXTURES = join(repoRoot, 'test', 'fixtures', 'server');
@@ -26,8 +27,6 @@ export interface RunningServer {
 }
 
 const READY = /listening on|serving \d+ zones|waiting for|connected to/;
-/** What a test keeps of the server's stderr; the rest is counted in `stderrBytes`. */
-const STDERR_KEPT = 1024 * 1024;
 
 const running = new Set<ChildProcess>();
 
@@ -37,40 +36,21 @@ export function killServers(): void {
 }
 
 /**
- * Start mdata-server from the sources; resolves when stderr matches `ready`. With
+ * Start mdata-server from the sources; resolves when stderr matches `ready` (10 s at most). With
  * `readStderr: false` the pipe is no longer read after that, as when nobody reads a log pipe.
  */
-export function startServer(args: string[], ready = READY, options: { readStderr?: boolean } = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  let bytes = 0;
+export async function startServer(args: string[], ready = READY, options: { readStderr?: boolean } = {}): Promise<RunningServer> {
+  const { child, stderr, stderrBytes } = await startUntil(process.execPath, ['-r', 'tsm', 'cmd/mdata-server.ts', ...args], ready, 10_000, { cwd: repoRoot, readStderr: options.readStderr });
   running.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+  const exited = new Promise<number | null>((resolve) => {
+    const done = () => {
       running.delete(child);
-      resolve(code);
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server not ready in 10 s: ${stderr}`));
-    }, 10_000);
-    let started = false;
-    child.stderr!.on('data', (d: Buffer) => {
-      bytes += d.length;
-      if (stderr.length < STDERR_KEPT) stderr += d.toString();
-      if (started || !ready.test(stderr)) return;
-      started = true;
-      clearTimeout(timer);
-      if (options.readStderr === false) child.stderr!.pause();
-      resolve({ child, stderr: () => stderr, stderrBytes: () => bytes, exited });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited ${code}: ${stderr}`));
-    });
+      resolve(child.exitCode);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) done();
+    else child.once('exit', done);
   });
+  return { child, stderr, stderrBytes, exited };
 }
 
 /** Run mdata-server to completion (bad input): exit code and output. */
@@ -89,12 +69,10 @@ export function runServer(args: string[]): Promise<{ code: number | null; stderr
   });
 }
 
+/** SIGTERM, then SIGKILL after 5 s; its exit code (null when killed by a signal). */
 export async function stopServer(server: RunningServer): Promise<number | null> {
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-  const code = await server.exited;
-  clearTimeout(timer);
-  return code;
+  await stop(server.child, 5000);
+  return server.exited;
 }
 
 /** A process's resident set now and at its peak, in MiB (Linux /proc). */

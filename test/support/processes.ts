@@ -1,30 +1,48 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** What `startUntil` keeps of a helper's stderr; the rest is only counted. */
+const STDERR_KEPT = 1024 * 1024;
+
+export interface StartedHelper {
+  child: ChildProcess;
+  match: RegExpMatchArray;
+  /** Its stderr so far (the first MiB), after the ready line too unless `readStderr` was false. */
+  stderr: () => string;
+  /** How many bytes of stderr it wrote so far, kept or not. */
+  stderrBytes: () => number;
+}
+
 /**
  * Starts a long-running helper and waits (bounded) until its stderr matches `ready`. With
- * `stdinPipe`, its stdin is a pipe from us, so a helper that reads it ends when we do.
+ * `stdinPipe`, its stdin is a pipe from us, so a helper that reads it ends when we do. With
+ * `readStderr: false` its stderr is no longer read once it is ready, as when nobody reads a log pipe.
  */
 export function startUntil(
   file: string,
   args: string[],
   ready: RegExp,
   timeoutMs = 10000,
-  options: { env?: NodeJS.ProcessEnv; stdinPipe?: boolean } = {},
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  options: { env?: NodeJS.ProcessEnv; stdinPipe?: boolean; cwd?: string; readStderr?: boolean } = {},
+): Promise<StartedHelper> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let seen = '';
+    let bytes = 0;
+    let started = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${file} not ready after ${timeoutMs} ms: ${seen}`));
     }, timeoutMs);
-    child.stderr!.on('data', (chunk) => {
-      seen += chunk.toString();
+    child.stderr!.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (seen.length < STDERR_KEPT) seen += chunk.toString();
+      if (started) return;
       const match = seen.match(ready);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, match });
-      }
+      if (!match) return;
+      started = true;
+      clearTimeout(timer);
+      if (options.readStderr === false) child.stderr!.pause();
+      resolve({ child, match, stderr: () => seen, stderrBytes: () => bytes });
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -33,10 +51,11 @@ export function startUntil(
   });
 }
 
-export function stop(child: ChildProcess | undefined): Promise<void> {
+/** Stops `child`: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+export function stop(child: ChildProcess | undefined, graceMs = 3000): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

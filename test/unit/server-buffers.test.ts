@@ -9,6 +9,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ConnectionLog, rateLimited, streamLog } from '../../lib/server/log';
 import { ByteBudget, LineSplitter, SplitItem } from '../../lib/server/session';
+import { withTimeLimit } from '../../lib/time-limit';
+import { eventually } from '../support/eventually';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -144,9 +146,10 @@ test('streamLog: long messages are cut; a stream nobody reads queues at most 64 
   let received = '';
   reader.on('data', (d: Buffer) => (received += d.toString()));
   reader.resume();
-  await new Promise((resolve) => writer.once('drain', resolve));
+  const drained = new Promise<boolean>((resolve) => writer.once('drain', () => resolve(true)));
+  assert.ok(await withTimeLimit(drained, 10_000, () => false), `the queue drained within 10 s (${writer.writableLength} bytes left)`);
   log('the end');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await eventually(() => received.endsWith('x: the end\n'));
   const lines = received.split('\n');
   assert.is(lines[0], `x: ${'y'.repeat(300)}... (10000 characters)`);
   assert.match(received, /\nx: \d+ log lines dropped: the log was not being read\nx: the end\n$/);
