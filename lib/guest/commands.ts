@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { platform } from '../platform';
 import type { CommandResult, CommandRunner, GuestLog, RunOptions } from './context';
 
@@ -59,11 +60,11 @@ export class GuestCommands implements CommandRunner {
   }
 
   async run(name: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
-    const file = this.which(name);
     if (options.live && !this.options.live) {
       this.options.log.info(`not run, the root is not the running system: ${shown(name, args)}`);
       return { code: 0, stdout: '', stderr: '', skipped: true };
     }
+    const file = this.which(name);
     if (this.options.dryRun && !options.readOnly) {
       // A script a dry run did not write is not there yet: say so, and plan on.
       const notes = `${options.input === undefined ? '' : ' (with input)'}${file ? '' : ' (not there now)'}`;
@@ -146,6 +147,8 @@ class Collector {
   private size = 0;
   private dropped = 0;
   private partial = '';
+  /** Keeps a character split across chunks whole. */
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly onLine?: (line: string) => void) {}
 
@@ -154,13 +157,19 @@ class Collector {
     if (room > 0) this.chunks.push(chunk.subarray(0, room));
     this.size += Math.min(room, chunk.length);
     this.dropped += Math.max(0, chunk.length - Math.max(room, 0));
-    if (!this.onLine) return;
-    const lines = (this.partial + chunk.toString('utf8')).split('\n');
-    this.partial = (lines.pop() ?? '').slice(-MAX_OUTPUT);
-    for (const line of lines) this.onLine(line);
+    if (this.onLine) this.split(this.decoder.write(chunk));
+  }
+
+  /** Hands on the complete lines; only the new text is split, the partial line grows at its end. */
+  private split(text: string): void {
+    const lines = text.split('\n');
+    lines[0] = this.partial + lines[0];
+    this.partial = (lines.pop() as string).slice(-MAX_OUTPUT);
+    for (const line of lines) this.onLine?.(line);
   }
 
   text(): string {
+    if (this.onLine) this.split(this.decoder.end());
     if (this.onLine && this.partial) this.onLine(this.partial);
     this.partial = '';
     const text = Buffer.concat(this.chunks).toString('utf8');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { GuestCommands } from '../../lib/guest/commands';
 import { unifiedDiff } from '../../lib/guest/diff';
 import { resolveInRoot } from '../../lib/guest/files';
 import { ToolLog } from '../../lib/guest/log';
@@ -105,6 +106,15 @@ test('the log file never grows past 8 MiB: it becomes .1 and a new one starts, a
   const limit = 8 * 1024 * 1024;
   assert.ok(statSync(file).size <= limit, `${statSync(file).size}`);
   assert.ok(statSync(`${file}.1`).size <= limit && statSync(`${file}.1`).size > limit - 2000);
+});
+
+test('command output is logged line by line, a character split across two writes kept whole', async () => {
+  const lines: string[] = [];
+  const quiet = { info() {}, warn() {}, error() {} };
+  const commands = new GuestCommands({ dryRun: false, live: true, log: quiet, print: () => undefined });
+  const r = await commands.run('sh', ['-c', "printf 'caf\\303'; sleep 0.2; printf '\\251\\nnext\\nlast'"], { onOutput: (line) => lines.push(line), timeoutMs: 10_000 });
+  assert.is(r.stdout, 'café\nnext\nlast');
+  assert.equal(lines, ['café', 'next', 'last']);
 });
 
 test('a symlink planted at the log file is never written through', () => {
