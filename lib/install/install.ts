@@ -57,10 +57,7 @@ export function manPageDir(folder: string): string | null {
  * private glibc runtime (lib/install/runtime.ts). Everything else links to SDC_GUEST.
  */
 export async function installExecutable(tree: InstallTree, placements: Placement[]): Promise<void> {
-  for (const step of placements) {
-    if ('link' in step) await tree.putLink(step.path, step.link);
-    else await tree.putFile(step.path, await readFile(step.source), step.mode, true);
-  }
+  for (const placement of placements) await tree.place(placement);
 }
 
 /** A man page (shown by size in a dry run), or a link. */

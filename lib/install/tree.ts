@@ -4,6 +4,7 @@ import { dirname, posix } from 'node:path';
 import type { GuestLog, RootedFiles } from '../guest/context';
 import { resolveInRoot } from '../guest/files';
 import { BACKUP_DIR, type Entry, type Previous } from './manifest';
+import type { Placement } from './runtime';
 
 export interface TreeContext {
   root: string;
@@ -96,13 +97,17 @@ export class InstallTree {
     }
   }
 
-  /** Puts a file in place (mode exact). `sizeOnly`: a dry run shows its size, not a diff (an executable, a man page). */
+  /** Puts a file in place (mode exact). `sizeOnly`: a dry run shows its size, not a diff (a man page). */
   async putFile(path: string, data: string | Buffer, mode: number, sizeOnly = false): Promise<boolean> {
-    await this.ensureDir(dirname(path));
-    await this.claim(path, 'file');
-    // The guest files write through a link; the link itself is what we replace.
-    if ((await this.lstat(path))?.isSymbolicLink()) await this.remove(path);
+    await this.claimFile(path);
     return this.ctx.files.write(path, data, { mode, secret: sizeOnly });
+  }
+
+  /** Puts a file or a link in place; a file is copied from the host (mode exact), streamed, and a dry run shows its size. */
+  async place(placement: Placement): Promise<boolean> {
+    if ('link' in placement) return this.putLink(placement.path, placement.link);
+    await this.claimFile(placement.path);
+    return this.ctx.files.copy(placement.path, placement.source, { mode: placement.mode });
   }
 
   async putLink(path: string, target: string): Promise<boolean> {
@@ -173,6 +178,13 @@ export class InstallTree {
   private async isLinkTo(path: string, target: string): Promise<boolean> {
     if (!(await this.lstat(path))?.isSymbolicLink()) return false;
     return (await readlink(await resolveInRoot(this.ctx.root, path, false))) === target;
+  }
+
+  /** Claims the path for a file. The guest files write through a link; the link itself is what we replace. */
+  private async claimFile(path: string): Promise<void> {
+    await this.ensureDir(dirname(path));
+    await this.claim(path, 'file');
+    if ((await this.lstat(path))?.isSymbolicLink()) await this.remove(path);
   }
 
   /** Records the path as ours; the first time, what was there is saved. */
