@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from '../guest/context';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
@@ -52,24 +51,13 @@ export function manPageDir(folder: string): string | null {
   return places.find((d) => MAN_PAGES.every((p) => existsSync(join(d, p)))) ?? null;
 }
 
-/**
- * The one place the executable is put in place: the executable itself, or the launcher and the
- * private glibc runtime (lib/install/runtime.ts). Everything else links to SDC_GUEST.
- */
-export async function installExecutable(tree: InstallTree, placements: Placement[]): Promise<void> {
-  for (const placement of placements) await tree.place(placement);
-}
-
-/** A man page (shown by size in a dry run), or a link. */
-type Step = { path: string; data: Buffer; mode: number } | { path: string; link: string };
-
-/** The files and links: mdata-* beside the executable, the old names in /lib/smartdc, the man pages. */
-async function planSteps(options: InstallOptions, manDir: string | null): Promise<Step[]> {
-  const steps: Step[] = MDATA_TOOLS.map((tool) => ({ path: `/usr/sbin/${tool}`, link: 'sdc-guest' }));
+/** The links and the man pages: mdata-* beside the executable, the old names in /lib/smartdc, the pages from `manDir`. */
+function linksAndManPages(options: InstallOptions, manDir: string | null): Placement[] {
+  const placements: Placement[] = MDATA_TOOLS.map((tool) => ({ path: `/usr/sbin/${tool}`, link: 'sdc-guest' }));
   const have = new Set([...MDATA_TOOLS, ...options.guestTools]);
-  for (const name of ORIGINAL_NAMES.filter((n) => have.has(n))) steps.push({ path: `${COMPAT_DIR}/${name}`, link: SDC_GUEST });
-  for (const page of manDir ? MAN_PAGES : []) steps.push({ path: `${MAN_DIR}/${page}`, data: await readFile(join(manDir as string, page)), mode: 0o644 });
-  return steps;
+  for (const name of ORIGINAL_NAMES.filter((n) => have.has(n))) placements.push({ path: `${COMPAT_DIR}/${name}`, link: SDC_GUEST });
+  for (const page of manDir ? MAN_PAGES : []) placements.push({ path: `${MAN_DIR}/${page}`, source: join(manDir as string, page), mode: 0o644 });
+  return placements;
 }
 
 /** Refuses, before any change, a place that holds a folder: we replace files and links only. */
@@ -95,11 +83,12 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   if (init.kind === 'systemd' && !ctx.commands.which('systemctl')) throw new Error('the root runs systemd, but systemctl is not on PATH; nothing installed');
   const tools = linuxToolsAt(options.executable);
   const choice = await chooseRuntime(ctx.root, tools);
-  const placements = await executablePlacements(tools, choice);
   const manDir = manPageDir(tools.folder);
-  const steps = await planSteps(options, manDir);
+  const linksAndPages = linksAndManPages(options, manDir);
+  // The executable (or the launcher and the private runtime) first: everything else links to SDC_GUEST.
+  const placements = [...(await executablePlacements(tools, choice)), ...linksAndPages];
   const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
-  await checkPlaces(tree, [...placements.map((p) => p.path), ...steps.map((s) => s.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+  await checkPlaces(tree, [...placements.map((p) => p.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
   const old: string[] = [];
@@ -107,14 +96,10 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   if (old.length) log.warn(`the original guest tools' boot scripts are here (${old.join(', ')}): they would run the actions again through ${COMPAT_DIR}; remove them`);
   try {
     await tree.ensureDir(INSTALL_DIR);
-    await installExecutable(tree, placements);
+    for (const placement of placements) await tree.place(placement);
     if (choice.mode === 'direct') log.info(`${SDC_GUEST}: ${statSync(tools.executable).size} bytes from ${tools.executable} (${choice.reason})`);
     else log.info(`${SDC_GUEST}: a link to the launcher in ${PRIVATE_RUNTIME_HOME}, with ${tools.executable} and the private glibc (${choice.reason})`);
-    for (const step of steps) {
-      if ('link' in step) await tree.putLink(step.path, step.link);
-      else await tree.putFile(step.path, step.data, step.mode, true);
-    }
-    const links = steps.filter((s) => 'link' in s).map((s) => s.path);
+    const links = linksAndPages.filter((p) => 'link' in p).map((p) => p.path);
     log.info(`links to sdc-guest: ${links.join(' ')}`);
     if (manDir) log.info(`man pages from ${manDir}: ${MAN_PAGES.join(' ')} in ${MAN_DIR}`);
     else log.warn(`no man pages beside ${tools.executable} (${join(tools.folder, 'man', 'man8')}): installed without them`);

@@ -97,10 +97,10 @@ export class InstallTree {
     }
   }
 
-  /** Puts a file in place (mode exact). `sizeOnly`: a dry run shows its size, not a diff (a man page). */
-  async putFile(path: string, data: string | Buffer, mode: number, sizeOnly = false): Promise<boolean> {
+  /** Puts a file in place (mode exact); a dry run shows a diff. */
+  async putFile(path: string, data: string, mode: number): Promise<boolean> {
     await this.claimFile(path);
-    return this.ctx.files.write(path, data, { mode, secret: sizeOnly });
+    return this.ctx.files.write(path, data, { mode });
   }
 
   /** Puts a file or a link in place; a file is copied from the host (mode exact), streamed, and a dry run shows its size. */
