@@ -113,9 +113,7 @@ export class InstallTree {
   async putLink(path: string, target: string): Promise<boolean> {
     await this.ensureDir(dirname(path));
     await this.claim(path, 'link');
-    if (await this.isLinkTo(path, target)) return false;
-    await this.ctx.files.link(path, target);
-    return true;
+    return this.ctx.files.link(path, target);
   }
 
   /**
@@ -173,11 +171,6 @@ export class InstallTree {
 
   async remove(path: string): Promise<void> {
     if (await this.ctx.files.remove(path)) this.removed.add(path);
-  }
-
-  private async isLinkTo(path: string, target: string): Promise<boolean> {
-    if (!(await this.lstat(path))?.isSymbolicLink()) return false;
-    return (await readlink(await resolveInRoot(this.ctx.root, path, false))) === target;
   }
 
   /** Claims the path for a file. The guest files write through a link; the link itself is what we replace. */
