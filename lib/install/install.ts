@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandRunner } from '../guest/context';
+import type { CommandRunner, RootedFiles } from '../guest/context';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
@@ -61,9 +61,9 @@ function linksAndManPages(options: InstallOptions, manDir: string | null): Place
 }
 
 /** Refuses, before any change, a place that holds a folder: we replace files and links only. */
-async function checkPlaces(tree: InstallTree, paths: string[]): Promise<void> {
+async function checkPlaces(files: RootedFiles, paths: string[]): Promise<void> {
   for (const path of paths) {
-    if ((await tree.lstat(path))?.isDirectory()) throw new Error(`${path} is a folder; nothing installed`);
+    if ((await files.lstat(path))?.isDirectory()) throw new Error(`${path} is a folder; nothing installed`);
   }
 }
 
@@ -79,7 +79,7 @@ function describeInit(init: InitSystem): string {
 export async function install(ctx: InstallContext, options: InstallOptions): Promise<void> {
   const earlier = await loadManifest(ctx.files);
   const tree = new InstallTree(ctx, earlier?.entries);
-  const init = await initSystemOf(tree, ctx.live);
+  const init = await initSystemOf(ctx);
   if (init.kind === 'systemd' && !ctx.commands.which('systemctl')) throw new Error('the root runs systemd, but systemctl is not on PATH; nothing installed');
   const tools = linuxToolsAt(options.executable);
   const choice = await chooseRuntime(ctx.root, tools);
@@ -87,12 +87,12 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   const linksAndPages = linksAndManPages(options, manDir);
   // The executable (or the launcher and the private runtime) first: everything else links to SDC_GUEST.
   const placements = [...(await executablePlacements(tools, choice)), ...linksAndPages];
-  const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
-  await checkPlaces(tree, [...placements.map((p) => p.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+  const cloudInit = options.disableCloudInit && (await ctx.files.stat(CLOUD_INIT)) !== null;
+  await checkPlaces(ctx.files, [...placements.map((p) => p.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
   const old: string[] = [];
-  for (const path of OLD_BOOT_SCRIPTS) if (await tree.lstat(path)) old.push(path);
+  for (const path of OLD_BOOT_SCRIPTS) if (await ctx.files.lstat(path)) old.push(path);
   if (old.length) log.warn(`the original guest tools' boot scripts are here (${old.join(', ')}): they would run the actions again through ${COMPAT_DIR}; remove them`);
   try {
     await tree.ensureDir(INSTALL_DIR);
@@ -103,7 +103,7 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
     log.info(`links to sdc-guest: ${links.join(' ')}`);
     if (manDir) log.info(`man pages from ${manDir}: ${MAN_PAGES.join(' ')} in ${MAN_DIR}`);
     else log.warn(`no man pages beside ${tools.executable} (${join(tools.folder, 'man', 'man8')}): installed without them`);
-    log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx.commands, ctx.root, init)}`);
+    log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx, init)}`);
     if (cloudInit) {
       await tree.putFile(CLOUD_INIT_DISABLED, 'sdc-guest install --disable-cloud-init: sdc-guest boot applies the metadata instead.\n', 0o644);
       log.info(`${CLOUD_INIT_DISABLED} written: cloud-init stays off, sdc-guest boot does all of it`);
@@ -126,7 +126,7 @@ async function undoEntries(tree: InstallTree, ctx: InstallContext, entries: Entr
       await tree.undo(entry);
       continue;
     }
-    await disableUnit(tree, ctx.commands, ctx.root, entry);
+    await disableUnit(ctx, entry);
     tree.forget(entry);
   }
 }
@@ -140,7 +140,7 @@ export async function uninstall(ctx: InstallContext, purge: boolean): Promise<bo
   const manifest = await loadManifest(ctx.files);
   if (!manifest) return false;
   const tree = new InstallTree(ctx, manifest.entries);
-  const init = await initSystemOf(tree, ctx.live);
+  const init = await initSystemOf(ctx);
   const enabled = manifest.entries.some((e) => e.kind === 'enabled');
   if (enabled && !ctx.commands.which('systemctl')) throw new Error('systemctl is not on PATH, and the unit was enabled with it; nothing removed');
   try {
