@@ -113,6 +113,8 @@ async function writeLicenses(dir: string, libraries: Library[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Before the build: a source changed while it runs must leave the runtime stale.
+  const stamp = sourceHash();
   if (!existsSync(executable)) throw new Error(`missing ${relative(root, executable)}: run make executables first`);
   const exe = readElfDynamic(executable);
   const addons = ['serialport-linux-x64.node', 'fcntl-lock-linux-x64.node'].map((asset) => readElfDynamic(SEA_ASSET_SOURCES[asset]));
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     }
     // So that the tree runs from dist/ as it would from an archive.
     symlinkSync(join('..', '..', 'linux-x64', 'sdc-guest'), join(runtime, 'sdc-guest'));
-    writeFileSync(join(temp, SOURCE_STAMP), `${sourceHash()}\n`);
+    writeFileSync(join(temp, SOURCE_STAMP), `${stamp}\n`);
   }, { durable: false });
   const size = libraries.reduce((sum, l) => sum + lstatSync(join(out, 'runtime', l.soname)).size, 0);
   log(`${relative(root, out)}: launcher and ${libraries.length} libraries (${(size / 1e6).toFixed(1)} MB): ${sonames.join(' ')}`);
