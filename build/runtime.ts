@@ -9,7 +9,7 @@ import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
 import { resolveInRoot } from '../lib/guest/files';
 import { describeUnmet, filesUnder, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
-import { root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
+import { BOUNDED, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
 import { LAUNCHER } from './native';
@@ -73,7 +73,7 @@ async function copyrightOf(pkg: DebianPackage): Promise<string> {
 }
 
 function installed(pkg: string): { version: string; source: string; sourceVersion: string; copyright: string } {
-  const fields = execFileSync('dpkg-query', ['-W', '-f', '${Version}\\t${source:Package}\\t${source:Version}', pkg]).toString().split('\t');
+  const fields = execFileSync('dpkg-query', ['-W', '-f', '${Version}\\t${source:Package}\\t${source:Version}', pkg], BOUNDED).toString().split('\t');
   return { version: fields[0], source: fields[1], sourceVersion: fields[2], copyright: readFileSync(`/usr/share/doc/${pkg}/copyright`, 'utf8') };
 }
 

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
 import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { bundleOptions } from './bundle-options';
-import { hashFile, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
+import { BOUNDED, hashFile, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
 import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
 
 // postject ships no types; this is the part of its API used here.
@@ -54,7 +54,7 @@ function makeBlob(linuxBase: string, assets: Record<string, string>, target: 'li
   writeFileSync(join(work, `sea-config-${target}.json`), `${JSON.stringify(config, null, 2)}\n`);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  execFileSync(linuxBase, ['--random-seed=1', '--experimental-sea-config', `sea-config-${target}.json`], { cwd: work, env, stdio: 'pipe' });
+  execFileSync(linuxBase, ['--random-seed=1', '--experimental-sea-config', `sea-config-${target}.json`], { ...BOUNDED, cwd: work, env, stdio: 'pipe' });
   return readFileSync(join(work, `${target}.blob`));
 }
 
@@ -72,7 +72,7 @@ function injectInto(base: string, blob: Buffer, dest: string, verify: (file: str
 
 /** The official bases are non-PIE, which postject#108 (LIEF rewriting .dynsym) does not hit; make sure. */
 function sameDynamicSymbols(base: string): (file: string) => void {
-  const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { maxBuffer: 1 << 28 }).toString();
+  const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { ...BOUNDED, maxBuffer: 1 << 28 }).toString();
   const expected = symbols(base);
   return (file) => {
     if (symbols(file) !== expected) throw new Error('injection changed the dynamic symbols (nodejs/postject#108)');
