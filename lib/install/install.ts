@@ -46,7 +46,7 @@ export function runningExecutable(): string | null {
  * (linux/man/man8), as installed (/usr/sbin or /usr/lib/sdc-guest: /usr/share/man/man8), or a
  * checkout's docs/man (dist/linux-x64, dist/linux-x64-runtime).
  */
-export function manPageDir(folder: string): string | null {
+function manPageDir(folder: string): string | null {
   const places = [join(folder, 'man', 'man8'), join(folder, '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'docs', 'man')];
   return places.find((d) => MAN_PAGES.every((p) => existsSync(join(d, p)))) ?? null;
 }
