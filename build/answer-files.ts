@@ -19,7 +19,7 @@ interface WindowsVersion {
   note?: string;
 }
 
-export const VERSIONS: WindowsVersion[] = [
+const VERSIONS: WindowsVersion[] = [
   { name: 'server-2016', image: 'Windows Server 2016 SERVERDATACENTER', drivers: '2k16' },
   { name: 'server-2019', image: 'Windows Server 2019 SERVERDATACENTER', drivers: '2k19' },
   { name: 'server-2022', image: 'Windows Server 2022 SERVERDATACENTER', drivers: '2k22' },
@@ -27,7 +27,7 @@ export const VERSIONS: WindowsVersion[] = [
   { name: 'windows-10', image: 'Windows 10 Pro', drivers: 'w10' },
   { name: 'windows-11', image: 'Windows 11 Pro', drivers: 'w11' },
 ];
-export const FIRMWARES = ['bios', 'uefi'] as const;
+const FIRMWARES = ['bios', 'uefi'] as const;
 type Firmware = (typeof FIRMWARES)[number];
 
 /** Drive letters Windows Setup may give our ISO (after the Windows DVD); paths that do not exist are skipped. */
@@ -99,7 +99,7 @@ function document(about: string[], passes: string[][]): string {
 }
 
 /** The answer file sdc-guest prepare-image gives sysprep (installed as C:\smartdc\sysprep\unattend.xml). */
-export function sysprepAnswerFile(): string {
+function sysprepAnswerFile(): string {
   return document(
     [
       'The answer file for sysprep /generalize /oobe, given by sdc-guest.exe prepare-image (sysprep.bat)',

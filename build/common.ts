@@ -5,10 +5,13 @@ import { join } from 'node:path';
 
 export const root = join(__dirname, '..');
 
+/** The bounds of every command the build runs: 5 minutes, 16 MiB of output. */
+export const BOUNDED = { timeout: 300_000, maxBuffer: 16 << 20 };
+
 /** A git command in the checkout; throws one clear line when git or the checkout is missing. */
 export function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
+    return execFileSync('git', args, { ...BOUNDED, cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).toString().trim();
   } catch {
     throw new Error(`git ${args.join(' ')} failed: the version and the default SOURCE_DATE_EPOCH come from the git checkout`);
   }

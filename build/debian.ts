@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { publishFolder, replaceFileFrom } from '../lib/fs/atomic-write';
-import { hashFile, root } from './common';
+import { BOUNDED, hashFile, root } from './common';
 
 export interface DebianPackage {
   name: string;
@@ -19,7 +19,7 @@ const CACHE = join(root, '.cache', 'debian');
 
 function run(cmd: string, args: string[], cwd?: string): string {
   try {
-    return execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, maxBuffer: 16 << 20 }).toString();
+    return execFileSync(cmd, args, { ...BOUNDED, cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') throw new Error(`${cmd} not found: the build runs on Debian with apt`);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileFrom } from '../lib/fs/atomic-write';
-import { root } from './common';
+import { BOUNDED, root } from './common';
 
 /** The launcher's output, relative to the root; build/runtime.ts puts it in the runtime tree. */
 export const LAUNCHER = join('dist', 'native', 'sdc-guest-launcher-linux-x64');
@@ -14,7 +14,7 @@ const COMMON = ['-std=c11', '-Wall', '-Wextra', '-O2', '-s', `-ffile-prefix-map=
 
 async function compile(compiler: string, pkg: string, args: string[], rel: string): Promise<void> {
   try {
-    const run = async (tmp: string) => void execFileSync(compiler, [...COMMON, ...args, '-o', tmp], { cwd: root, stdio: 'inherit' });
+    const run = async (tmp: string) => void execFileSync(compiler, [...COMMON, ...args, '-o', tmp], { ...BOUNDED, cwd: root, stdio: 'inherit' });
     await replaceFileFrom(join(root, rel), run, { mode: 0o755, durable: false });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${compiler} not found; install it (apt-get install ${pkg})`);

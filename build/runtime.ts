@@ -9,7 +9,7 @@ import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
 import { resolveInRoot } from '../lib/guest/files';
 import { describeUnmet, filesUnder, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
-import { root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
+import { BOUNDED, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
 import { LAUNCHER } from './native';
@@ -73,7 +73,7 @@ async function copyrightOf(pkg: DebianPackage): Promise<string> {
 }
 
 function installed(pkg: string): { version: string; source: string; sourceVersion: string; copyright: string } {
-  const fields = execFileSync('dpkg-query', ['-W', '-f', '${Version}\\t${source:Package}\\t${source:Version}', pkg]).toString().split('\t');
+  const fields = execFileSync('dpkg-query', ['-W', '-f', '${Version}\\t${source:Package}\\t${source:Version}', pkg], BOUNDED).toString().split('\t');
   return { version: fields[0], source: fields[1], sourceVersion: fields[2], copyright: readFileSync(`/usr/share/doc/${pkg}/copyright`, 'utf8') };
 }
 
@@ -113,6 +113,8 @@ async function writeLicenses(dir: string, libraries: Library[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Before the build: a source changed while it runs must leave the runtime stale.
+  const stamp = sourceHash();
   if (!existsSync(executable)) throw new Error(`missing ${relative(root, executable)}: run make executables first`);
   const exe = readElfDynamic(executable);
   const addons = ['serialport-linux-x64.node', 'fcntl-lock-linux-x64.node'].map((asset) => readElfDynamic(SEA_ASSET_SOURCES[asset]));
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     }
     // So that the tree runs from dist/ as it would from an archive.
     symlinkSync(join('..', '..', 'linux-x64', 'sdc-guest'), join(runtime, 'sdc-guest'));
-    writeFileSync(join(temp, SOURCE_STAMP), `${sourceHash()}\n`);
+    writeFileSync(join(temp, SOURCE_STAMP), `${stamp}\n`);
   }, { durable: false });
   const size = libraries.reduce((sum, l) => sum + lstatSync(join(out, 'runtime', l.soname)).size, 0);
   log(`${relative(root, out)}: launcher and ${libraries.length} libraries (${(size / 1e6).toFixed(1)} MB): ${sonames.join(' ')}`);

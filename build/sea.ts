@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { BASES_ID, NODE_VERSION, prepareBases } from './base-binaries';
 import { replaceFileFrom } from '../lib/fs/atomic-write';
 import { bundleOptions } from './bundle-options';
-import { hashFile, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
+import { BOUNDED, hashFile, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceCommit, sourceHash, stepLogger } from './common';
 import { LINUX_TOOLS, WINDOWS_MAIN, WINDOWS_TOOL_NAMES } from './layout';
 
 // postject ships no types; this is the part of its API used here.
@@ -54,7 +54,7 @@ function makeBlob(linuxBase: string, assets: Record<string, string>, target: 'li
   writeFileSync(join(work, `sea-config-${target}.json`), `${JSON.stringify(config, null, 2)}\n`);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  execFileSync(linuxBase, ['--random-seed=1', '--experimental-sea-config', `sea-config-${target}.json`], { cwd: work, env, stdio: 'pipe' });
+  execFileSync(linuxBase, ['--random-seed=1', '--experimental-sea-config', `sea-config-${target}.json`], { ...BOUNDED, cwd: work, env, stdio: 'pipe' });
   return readFileSync(join(work, `${target}.blob`));
 }
 
@@ -72,7 +72,7 @@ function injectInto(base: string, blob: Buffer, dest: string, verify: (file: str
 
 /** The official bases are non-PIE, which postject#108 (LIEF rewriting .dynsym) does not hit; make sure. */
 function sameDynamicSymbols(base: string): (file: string) => void {
-  const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { maxBuffer: 1 << 28 }).toString();
+  const symbols = (f: string): string => execFileSync('nm', ['-D', '--defined-only', f], { ...BOUNDED, maxBuffer: 1 << 28 }).toString();
   const expected = symbols(base);
   return (file) => {
     if (symbols(file) !== expected) throw new Error('injection changed the dynamic symbols (nodejs/postject#108)');
@@ -88,6 +88,8 @@ function relink(dir: string, target: string, names: string[], kind: 'symlink' | 
 }
 
 async function main(): Promise<void> {
+  // Before the build: a source changed while it runs must leave the executables stale.
+  const sourceStamp = sourceHash();
   const bases = await prepareBases(join(cache, 'node-bases'), log);
   log(`bases ready: node ${NODE_VERSION} linux ${mb(bases.linux)}, win ${mb(bases.win)}`);
 
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
   const commit = sourceCommit();
   const assets = copyAssets();
   // The addons' sha256, in the script: the loader names their extraction folder without hashing them at every start.
-  const addonSha256 = Object.fromEntries(Object.keys(assets).map((name) => [name, createHash('sha256').update(readFileSync(join(work, name))).digest('hex')]));
+  const addonSha256 = Object.fromEntries(await Promise.all(Object.keys(assets).map(async (name) => [name, await hashFile(join(work, name))])));
   // Minified: V8 compiles the whole script at every start, and a third of the text starts faster.
   const options = bundleOptions('cmd/sdc-guest.ts', join(work, 'main.js'), 'node22', commit);
   await build({ ...options, define: { ...options.define, SDC_ADDON_SHA256: JSON.stringify(addonSha256) }, minify: true });
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
   relink(winDir, WINDOWS_MAIN, WINDOWS_TOOL_NAMES, 'hardlink');
   for (const f of outputs) log(`${relative(root, f)}: ${statSync(f).size} bytes, sha256 ${hashes[f]}`);
   writeFileSync(stampFile, `${JSON.stringify({ key, outputs: hashes }, null, 2)}\n`);
-  for (const dir of [linuxDir, winDir]) writeFileSync(join(dir, SOURCE_STAMP), `${sourceHash()}\n`);
+  for (const dir of [linuxDir, winDir]) writeFileSync(join(dir, SOURCE_STAMP), `${sourceStamp}\n`);
   log(`links: ${LINUX_TOOLS.join(' ')} -> sdc-guest; ${WINDOWS_TOOL_NAMES.join(' ')} = ${WINDOWS_MAIN}`);
 }
 

@@ -57,6 +57,8 @@ export interface RootedFiles {
   list(path: string): Promise<string[]>;
   /** Atomic replace, only when the content or mode differs; returns whether it changed. In a dry run: prints a diff. */
   write(path: string, data: string | Buffer, options?: WriteOptions): Promise<boolean>;
+  /** `write` for the host file `source`, streamed, never held whole (an executable); a dry run shows its size, not a diff. */
+  copy(path: string, source: string, options?: WriteOptions): Promise<boolean>;
   /** Removes a file, link or folder (the link itself, not its target); returns whether something was there. */
   remove(path: string): Promise<boolean>;
   /** Creates the folder (and missing parents) and gives it exactly `mode`. */

@@ -1,12 +1,14 @@
-import type { Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix, win32 } from 'node:path';
-import { replaceSymlink, writeFileAtomic } from '../fs/atomic-write';
+import { replaceFileFrom, replaceSymlink, writeFileAtomic } from '../fs/atomic-write';
 import { platform } from '../platform';
 import { unifiedDiff } from './diff';
 import type { GuestLog, RootedFiles, WriteOptions } from './context';
 
 const MAX_LINKS = 40;
+/** What a streamed compare holds of each file at a time. */
+const COMPARE_CHUNK = 1 << 20;
 
 /**
  * A guest path names a file as the guest sees it: POSIX (`/etc/hosts`), a Windows drive path
@@ -98,6 +100,42 @@ function hasModes(path: string): boolean {
   return parseGuestPath(path).kind === 'posix';
 }
 
+/** The write options that mean something at `path`: a Windows path has no mode or owner. */
+function applicable(path: string, given: WriteOptions): WriteOptions {
+  return hasModes(path) ? given : { ...given, mode: undefined, owner: undefined };
+}
+
+/** Whether the file in place already has the mode and owner asked for (those not asked for count as kept). */
+function sameModeOwner(info: Stats | null, options: WriteOptions): boolean {
+  const modeSame = options.mode === undefined || (info !== null && (info.mode & 0o7777) === options.mode);
+  const ownerSame = !options.owner || (info !== null && info.uid === options.owner.uid && info.gid === options.owner.gid);
+  return modeSame && ownerSame;
+}
+
+/** ` mode 0755` in a dry run's line, or nothing when the mode is kept. */
+const modeNote = (options: WriteOptions): string => (options.mode === undefined ? '' : ` mode ${options.mode.toString(8).padStart(4, '0')}`);
+
+/** Whether two files of `size` bytes hold the same bytes, compared a chunk at a time (a short read counts as a difference). */
+async function sameContent(a: string, b: string, size: number): Promise<boolean> {
+  const first = await open(a, 'r');
+  try {
+    const second = await open(b, 'r');
+    try {
+      const [x, y] = [Buffer.alloc(COMPARE_CHUNK), Buffer.alloc(COMPARE_CHUNK)];
+      for (let at = 0; at < size; at += COMPARE_CHUNK) {
+        const length = Math.min(COMPARE_CHUNK, size - at);
+        const [r, s] = await Promise.all([first.read(x, 0, length, at), second.read(y, 0, length, at)]);
+        if (r.bytesRead !== length || s.bytesRead !== length || !x.subarray(0, length).equals(y.subarray(0, length))) return false;
+      }
+      return true;
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await first.close();
+  }
+}
+
 export interface FileOptions {
   root: string;
   dryRun: boolean;
@@ -143,14 +181,12 @@ export class GuestFiles implements RootedFiles {
   }
 
   async write(path: string, data: string | Buffer, given: WriteOptions = {}): Promise<boolean> {
-    const options = hasModes(path) ? given : { ...given, mode: undefined, owner: undefined };
+    const options = applicable(path, given);
     const real = await resolveInRoot(this.options.root, path);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const old = await readFile(real).catch(() => null);
     const info = old ? await stat(real) : null;
-    const modeSame = options.mode === undefined || (info !== null && (info.mode & 0o7777) === options.mode);
-    const ownerSame = !options.owner || (info !== null && info.uid === options.owner.uid && info.gid === options.owner.gid);
-    if (old?.equals(bytes) && modeSame && ownerSame) return false;
+    if (old?.equals(bytes) && sameModeOwner(info, options)) return false;
     if (this.options.dryRun) {
       this.printChange(path, old, bytes, options);
       return true;
@@ -160,14 +196,29 @@ export class GuestFiles implements RootedFiles {
     return true;
   }
 
-  private printChange(path: string, old: Buffer | null, bytes: Buffer, options: WriteOptions): void {
-    const mode = options.mode === undefined ? '' : ` mode ${options.mode.toString(8).padStart(4, '0')}`;
-    if (options.secret) {
-      this.options.print(`would write ${path}${mode} (${bytes.length} bytes, content not shown)\n`);
-    } else {
-      const text = (b: Buffer) => b.toString('utf8').replace(/^\ufeff/, '');
-      this.options.print(`would write ${path}${mode}\n${unifiedDiff(path, old ? text(old) : null, text(bytes))}`);
+  async copy(path: string, source: string, given: WriteOptions = {}): Promise<boolean> {
+    const options = applicable(path, given);
+    const real = await resolveInRoot(this.options.root, path);
+    const size = (await stat(source)).size;
+    const info = await stat(real).catch(() => null);
+    if (info?.isFile() && info.size === size && sameModeOwner(info, options) && (await sameContent(real, source, size))) return false;
+    if (this.options.dryRun) {
+      this.printSize(path, size, options);
+      return true;
     }
+    await mkdir(dirname(real), { recursive: true });
+    await replaceFileFrom(real, (temp) => copyFile(source, temp, constants.COPYFILE_EXCL), { mode: options.mode, owner: options.owner, warn: (m) => this.options.log.warn(m) });
+    return true;
+  }
+
+  private printChange(path: string, old: Buffer | null, bytes: Buffer, options: WriteOptions): void {
+    if (options.secret) return this.printSize(path, bytes.length, options);
+    const text = (b: Buffer) => b.toString('utf8').replace(/^\ufeff/, '');
+    this.options.print(`would write ${path}${modeNote(options)}\n${unifiedDiff(path, old ? text(old) : null, text(bytes))}`);
+  }
+
+  private printSize(path: string, size: number, options: WriteOptions): void {
+    this.options.print(`would write ${path}${modeNote(options)} (${size} bytes, content not shown)\n`);
   }
 
   async remove(path: string): Promise<boolean> {

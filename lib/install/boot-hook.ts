@@ -1,4 +1,5 @@
 import type { CommandRunner } from '../guest/context';
+import type { InstallContext } from './install';
 import type { Entry } from './manifest';
 import type { InstallTree } from './tree';
 
@@ -77,10 +78,10 @@ export function withBootLine(text: string | null): string {
 export type InitSystem = { kind: 'systemd'; booted: boolean } | { kind: 'rc.local'; file: string };
 
 /** systemd when the root has it (or runs it), else the rc.local that the root's init runs (Red Hat's lives in /etc/rc.d). */
-export async function initSystemOf(tree: InstallTree, live: boolean): Promise<InitSystem> {
-  const booted = live && (await tree.stat('/run/systemd/system'))?.isDirectory() === true;
-  if (booted || (await tree.stat('/usr/lib/systemd/systemd')) || (await tree.stat('/lib/systemd/systemd'))) return { kind: 'systemd', booted };
-  const redHat = (await tree.stat('/etc/redhat-release')) || (await tree.stat('/etc/rc.d/rc.local'));
+export async function initSystemOf({ files, live }: InstallContext): Promise<InitSystem> {
+  const booted = live && (await files.stat('/run/systemd/system'))?.isDirectory() === true;
+  if (booted || (await files.stat('/usr/lib/systemd/systemd')) || (await files.stat('/lib/systemd/systemd'))) return { kind: 'systemd', booted };
+  const redHat = (await files.stat('/etc/redhat-release')) || (await files.stat('/etc/rc.d/rc.local'));
   return { kind: 'rc.local', file: redHat ? '/etc/rc.d/rc.local' : '/etc/rc.local' };
 }
 
@@ -94,7 +95,7 @@ async function systemctl(commands: CommandRunner, args: string[], live = false):
 }
 
 /** Makes `sdc-guest boot` run at every boot: the unit, enabled; or our line in rc.local. */
-export async function installBootHook(tree: InstallTree, commands: CommandRunner, root: string, init: InitSystem): Promise<string> {
+export async function installBootHook(tree: InstallTree, { files, commands, root }: InstallContext, init: InitSystem): Promise<string> {
   if (init.kind === 'rc.local') {
     await tree.editFile(init.file, RC_LINE, withBootLine, (mode) => (mode === null ? 0o755 : mode | 0o100));
     return `${init.file} runs sdc-guest boot`;
@@ -103,14 +104,14 @@ export async function installBootHook(tree: InstallTree, commands: CommandRunner
   if (init.booted) await systemctl(commands, ['daemon-reload'], true);
   for (const u of UNITS) {
     // A link that was there before is not ours to remove.
-    if (tree.has(wantsLink(u.name)) || !(await tree.lstat(wantsLink(u.name)))) tree.record({ kind: 'enabled', path: wantsLink(u.name), unit: u.name });
+    if (tree.has(wantsLink(u.name)) || !(await files.lstat(wantsLink(u.name)))) tree.record({ kind: 'enabled', path: wantsLink(u.name), unit: u.name });
     await systemctl(commands, systemctlArgs(root, 'enable', u.name));
   }
   return `${UNITS.map((u) => u.name).join(' and ')} enabled`;
 }
 
 /** Takes an `enabled` entry back: `systemctl disable`, when the link is still there. */
-export async function disableUnit(tree: InstallTree, commands: CommandRunner, root: string, entry: Entry & { kind: 'enabled' }): Promise<void> {
-  if (!(await tree.lstat(entry.path))) return;
+export async function disableUnit({ files, commands, root }: InstallContext, entry: Entry & { kind: 'enabled' }): Promise<void> {
+  if (!(await files.lstat(entry.path))) return;
   await systemctl(commands, systemctlArgs(root, 'disable', entry.unit));
 }

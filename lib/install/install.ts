@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CommandRunner } from '../guest/context';
+import type { CommandRunner, RootedFiles } from '../guest/context';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
@@ -47,38 +46,24 @@ export function runningExecutable(): string | null {
  * (linux/man/man8), as installed (/usr/sbin or /usr/lib/sdc-guest: /usr/share/man/man8), or a
  * checkout's docs/man (dist/linux-x64, dist/linux-x64-runtime).
  */
-export function manPageDir(folder: string): string | null {
+function manPageDir(folder: string): string | null {
   const places = [join(folder, 'man', 'man8'), join(folder, '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'share', 'man', 'man8'), join(folder, '..', '..', 'docs', 'man')];
   return places.find((d) => MAN_PAGES.every((p) => existsSync(join(d, p)))) ?? null;
 }
 
-/**
- * The one place the executable is put in place: the executable itself, or the launcher and the
- * private glibc runtime (lib/install/runtime.ts). Everything else links to SDC_GUEST.
- */
-export async function installExecutable(tree: InstallTree, placements: Placement[]): Promise<void> {
-  for (const step of placements) {
-    if ('link' in step) await tree.putLink(step.path, step.link);
-    else await tree.putFile(step.path, await readFile(step.source), step.mode, true);
-  }
-}
-
-/** A man page (shown by size in a dry run), or a link. */
-type Step = { path: string; data: Buffer; mode: number } | { path: string; link: string };
-
-/** The files and links: mdata-* beside the executable, the old names in /lib/smartdc, the man pages. */
-async function planSteps(options: InstallOptions, manDir: string | null): Promise<Step[]> {
-  const steps: Step[] = MDATA_TOOLS.map((tool) => ({ path: `/usr/sbin/${tool}`, link: 'sdc-guest' }));
+/** The links and the man pages: mdata-* beside the executable, the old names in /lib/smartdc, the pages from `manDir`. */
+function linksAndManPages(options: InstallOptions, manDir: string | null): Placement[] {
+  const placements: Placement[] = MDATA_TOOLS.map((tool) => ({ path: `/usr/sbin/${tool}`, link: 'sdc-guest' }));
   const have = new Set([...MDATA_TOOLS, ...options.guestTools]);
-  for (const name of ORIGINAL_NAMES.filter((n) => have.has(n))) steps.push({ path: `${COMPAT_DIR}/${name}`, link: SDC_GUEST });
-  for (const page of manDir ? MAN_PAGES : []) steps.push({ path: `${MAN_DIR}/${page}`, data: await readFile(join(manDir as string, page)), mode: 0o644 });
-  return steps;
+  for (const name of ORIGINAL_NAMES.filter((n) => have.has(n))) placements.push({ path: `${COMPAT_DIR}/${name}`, link: SDC_GUEST });
+  for (const page of manDir ? MAN_PAGES : []) placements.push({ path: `${MAN_DIR}/${page}`, source: join(manDir as string, page), mode: 0o644 });
+  return placements;
 }
 
 /** Refuses, before any change, a place that holds a folder: we replace files and links only. */
-async function checkPlaces(tree: InstallTree, paths: string[]): Promise<void> {
+async function checkPlaces(files: RootedFiles, paths: string[]): Promise<void> {
   for (const path of paths) {
-    if ((await tree.lstat(path))?.isDirectory()) throw new Error(`${path} is a folder; nothing installed`);
+    if ((await files.lstat(path))?.isDirectory()) throw new Error(`${path} is a folder; nothing installed`);
   }
 }
 
@@ -94,34 +79,31 @@ function describeInit(init: InitSystem): string {
 export async function install(ctx: InstallContext, options: InstallOptions): Promise<void> {
   const earlier = await loadManifest(ctx.files);
   const tree = new InstallTree(ctx, earlier?.entries);
-  const init = await initSystemOf(tree, ctx.live);
+  const init = await initSystemOf(ctx);
   if (init.kind === 'systemd' && !ctx.commands.which('systemctl')) throw new Error('the root runs systemd, but systemctl is not on PATH; nothing installed');
   const tools = linuxToolsAt(options.executable);
   const choice = await chooseRuntime(ctx.root, tools);
-  const placements = await executablePlacements(tools, choice);
   const manDir = manPageDir(tools.folder);
-  const steps = await planSteps(options, manDir);
-  const cloudInit = options.disableCloudInit && (await tree.stat(CLOUD_INIT)) !== null;
-  await checkPlaces(tree, [...placements.map((p) => p.path), ...steps.map((s) => s.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
+  const linksAndPages = linksAndManPages(options, manDir);
+  // The executable (or the launcher and the private runtime) first: everything else links to SDC_GUEST.
+  const placements = [...(await executablePlacements(tools, choice)), ...linksAndPages];
+  const cloudInit = options.disableCloudInit && (await ctx.files.stat(CLOUD_INIT)) !== null;
+  await checkPlaces(ctx.files, [...placements.map((p) => p.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
   const old: string[] = [];
-  for (const path of OLD_BOOT_SCRIPTS) if (await tree.lstat(path)) old.push(path);
+  for (const path of OLD_BOOT_SCRIPTS) if (await ctx.files.lstat(path)) old.push(path);
   if (old.length) log.warn(`the original guest tools' boot scripts are here (${old.join(', ')}): they would run the actions again through ${COMPAT_DIR}; remove them`);
   try {
     await tree.ensureDir(INSTALL_DIR);
-    await installExecutable(tree, placements);
+    for (const placement of placements) await tree.place(placement);
     if (choice.mode === 'direct') log.info(`${SDC_GUEST}: ${statSync(tools.executable).size} bytes from ${tools.executable} (${choice.reason})`);
     else log.info(`${SDC_GUEST}: a link to the launcher in ${PRIVATE_RUNTIME_HOME}, with ${tools.executable} and the private glibc (${choice.reason})`);
-    for (const step of steps) {
-      if ('link' in step) await tree.putLink(step.path, step.link);
-      else await tree.putFile(step.path, step.data, step.mode, true);
-    }
-    const links = steps.filter((s) => 'link' in s).map((s) => s.path);
+    const links = linksAndPages.filter((p) => 'link' in p).map((p) => p.path);
     log.info(`links to sdc-guest: ${links.join(' ')}`);
     if (manDir) log.info(`man pages from ${manDir}: ${MAN_PAGES.join(' ')} in ${MAN_DIR}`);
     else log.warn(`no man pages beside ${tools.executable} (${join(tools.folder, 'man', 'man8')}): installed without them`);
-    log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx.commands, ctx.root, init)}`);
+    log.info(`boot (${describeInit(init)}): ${await installBootHook(tree, ctx, init)}`);
     if (cloudInit) {
       await tree.putFile(CLOUD_INIT_DISABLED, 'sdc-guest install --disable-cloud-init: sdc-guest boot applies the metadata instead.\n', 0o644);
       log.info(`${CLOUD_INIT_DISABLED} written: cloud-init stays off, sdc-guest boot does all of it`);
@@ -144,7 +126,7 @@ async function undoEntries(tree: InstallTree, ctx: InstallContext, entries: Entr
       await tree.undo(entry);
       continue;
     }
-    await disableUnit(tree, ctx.commands, ctx.root, entry);
+    await disableUnit(ctx, entry);
     tree.forget(entry);
   }
 }
@@ -158,7 +140,7 @@ export async function uninstall(ctx: InstallContext, purge: boolean): Promise<bo
   const manifest = await loadManifest(ctx.files);
   if (!manifest) return false;
   const tree = new InstallTree(ctx, manifest.entries);
-  const init = await initSystemOf(tree, ctx.live);
+  const init = await initSystemOf(ctx);
   const enabled = manifest.entries.some((e) => e.kind === 'enabled');
   if (enabled && !ctx.commands.which('systemctl')) throw new Error('systemctl is not on PATH, and the unit was enabled with it; nothing removed');
   try {

@@ -119,7 +119,7 @@ async function guestLibraries(root: string, sonames: string[]): Promise<Map<stri
   return found;
 }
 
-export function readRequirements(runtimeDir: string): Requirements {
+function readRequirements(runtimeDir: string): Requirements {
   const text = readFileSync(join(runtimeDir, REQUIREMENTS), 'utf8');
   const parsed = JSON.parse(text) as Requirements;
   if (typeof parsed.interpreter !== 'string' || typeof parsed.needs !== 'object') throw new Error(`${join(runtimeDir, REQUIREMENTS)}: not a requirements file`);

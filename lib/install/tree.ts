@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import type { GuestLog, RootedFiles } from '../guest/context';
 import { resolveInRoot } from '../guest/files';
 import { BACKUP_DIR, type Entry, type Previous } from './manifest';
+import type { Placement } from './runtime';
 
 export interface TreeContext {
   root: string;
@@ -70,23 +70,13 @@ export class InstallTree {
     for (let dir = dirname(earlier.previous.backup); dir !== '/'; dir = dirname(dir)) this.touched.add(dir);
   }
 
-  /** The path itself (a link is not followed), or null. */
-  async lstat(path: string) {
-    return lstat(await resolveInRoot(this.ctx.root, path, false)).catch(() => null);
-  }
-
-  /** What the path leads to (links followed inside the root), or null. */
-  async stat(path: string) {
-    return stat(await resolveInRoot(this.ctx.root, path)).catch(() => null);
-  }
-
   /** The folder and its missing parents; the ones created are recorded. */
   async ensureDir(path: string, mode = 0o755): Promise<void> {
     const parts = path.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {
       const dir = `/${parts.slice(0, i).join('/')}`;
       this.touched.add(dir);
-      const info = await this.stat(dir);
+      const info = await this.ctx.files.stat(dir);
       if (info?.isDirectory()) continue;
       if (info) throw new Error(`${dir} exists and is not a folder`);
       if (this.made.has(dir)) continue; // a dry run only said it would make it
@@ -96,21 +86,23 @@ export class InstallTree {
     }
   }
 
-  /** Puts a file in place (mode exact). `sizeOnly`: a dry run shows its size, not a diff (an executable, a man page). */
-  async putFile(path: string, data: string | Buffer, mode: number, sizeOnly = false): Promise<boolean> {
-    await this.ensureDir(dirname(path));
-    await this.claim(path, 'file');
-    // The guest files write through a link; the link itself is what we replace.
-    if ((await this.lstat(path))?.isSymbolicLink()) await this.remove(path);
-    return this.ctx.files.write(path, data, { mode, secret: sizeOnly });
+  /** Puts a file in place (mode exact); a dry run shows a diff. */
+  async putFile(path: string, data: string, mode: number): Promise<boolean> {
+    await this.claimFile(path);
+    return this.ctx.files.write(path, data, { mode });
+  }
+
+  /** Puts a file or a link in place; a file is copied from the host (mode exact), streamed, and a dry run shows its size. */
+  async place(placement: Placement): Promise<boolean> {
+    if ('link' in placement) return this.putLink(placement.path, placement.link);
+    await this.claimFile(placement.path);
+    return this.ctx.files.copy(placement.path, placement.source, { mode: placement.mode });
   }
 
   async putLink(path: string, target: string): Promise<boolean> {
     await this.ensureDir(dirname(path));
     await this.claim(path, 'link');
-    if (await this.isLinkTo(path, target)) return false;
-    await this.ctx.files.link(path, target);
-    return true;
+    return this.ctx.files.link(path, target);
   }
 
   /**
@@ -131,7 +123,7 @@ export class InstallTree {
     } else {
       this.entries.set(target, { kind: 'edit', path: target, line, written: sha256(text), previous: await this.backup(target) });
     }
-    const info = await this.stat(target);
+    const info = await this.ctx.files.stat(target);
     return this.ctx.files.write(target, text, { mode: modeOf(info ? info.mode & 0o7777 : null) });
   }
 
@@ -170,9 +162,11 @@ export class InstallTree {
     if (await this.ctx.files.remove(path)) this.removed.add(path);
   }
 
-  private async isLinkTo(path: string, target: string): Promise<boolean> {
-    if (!(await this.lstat(path))?.isSymbolicLink()) return false;
-    return (await readlink(await resolveInRoot(this.ctx.root, path, false))) === target;
+  /** Claims the path for a file. The guest files write through a link; the link itself is what we replace. */
+  private async claimFile(path: string): Promise<void> {
+    await this.ensureDir(dirname(path));
+    await this.claim(path, 'file');
+    if ((await this.ctx.files.lstat(path))?.isSymbolicLink()) await this.remove(path);
   }
 
   /** Records the path as ours; the first time, what was there is saved. */
@@ -185,9 +179,10 @@ export class InstallTree {
 
   /** What is at `path` now, kept so that uninstall can put it back. */
   private async backup(path: string): Promise<Previous> {
-    const info = await this.lstat(path);
+    const target = await this.ctx.files.readlink(path);
+    if (target !== null) return { type: 'link', target };
+    const info = await this.ctx.files.lstat(path);
     if (!info) return { type: 'none' };
-    if (info.isSymbolicLink()) return { type: 'link', target: await readlink(await resolveInRoot(this.ctx.root, path, false)) };
     if (!info.isFile()) throw new Error(`${path} is a ${info.isDirectory() ? 'folder' : 'special file'}; not replaced`);
     const backup = `${BACKUP_DIR}${path}`;
     await this.ensureDir(dirname(backup), 0o700);
@@ -200,7 +195,7 @@ export class InstallTree {
     if (previous.type === 'link') return void (await this.ctx.files.link(path, previous.target));
     const data = await this.ctx.files.read(previous.backup);
     if (data === null) throw new Error(`the backup ${previous.backup} of ${path} is missing; ${path} left as it is`);
-    if ((await this.lstat(path))?.isSymbolicLink()) await this.remove(path);
+    if ((await this.ctx.files.lstat(path))?.isSymbolicLink()) await this.remove(path);
     await this.ctx.files.write(path, data, { mode: previous.mode, owner: { uid: previous.uid, gid: previous.gid }, secret: true });
     await this.dropBackup(previous);
   }
@@ -211,9 +206,8 @@ export class InstallTree {
 
   /** Whether the folder is gone (or was already). */
   private async removeIfEmpty(path: string): Promise<boolean> {
-    const names = await readdir(await resolveInRoot(this.ctx.root, path)).catch(() => null);
-    if (names === null) return true;
-    const left = names.filter((name) => !this.removed.has(posix.join(path, name)));
+    if (!(await this.ctx.files.stat(path))?.isDirectory()) return true;
+    const left = (await this.ctx.files.list(path)).filter((name) => !this.removed.has(posix.join(path, name)));
     if (left.length > 0) {
       // A dry run cannot tell what commands (systemctl disable) would have removed.
       if (!this.ctx.dryRun) this.ctx.log.warn(`${path} kept: it holds ${left.length} other file(s), e.g. ${left[0]}`);

@@ -237,6 +237,30 @@ test('running the installed copy again changes nothing and keeps the man pages',
   assert.fixture(treeListing(root).replace(/^var\/lib\/sdc-guest\/install\.json .*\n/m, ''), installed);
 });
 
+test('a re-install rewrites the executable only when its bytes or mode differ, same size included', async () => {
+  const root = sysvRoot();
+  assertOk(await install(root), 'install');
+  const sdc = join(root, 'usr/sbin/sdc-guest');
+  const inode = statSync(sdc).ino;
+  assertOk(await install(root), 'install again');
+  assert.is(statSync(sdc).ino, inode, 'an unchanged executable is left alone');
+
+  // One byte changed in the last, partial chunk of the compare: the size alone does not tell.
+  const changed = readFileSync(sdc);
+  changed[changed.length - 1] ^= 0xff;
+  writeFileSync(sdc, changed);
+  const dry = await install(root, '--dry-run');
+  assertOk(dry, 'install --dry-run');
+  assert.match(dry.stdout.toString(), `would write /usr/sbin/sdc-guest mode 0755 (${changed.length} bytes, content not shown)`);
+  assert.not.match(dry.stdout.toString(), 'would write /usr/share/man');
+  assertOk(await install(root), 'install over the changed copy');
+  assert.ok(readFileSync(sdc).equals(readFileSync(EXECUTABLE)), 'the executable is a byte copy again');
+
+  chmodSync(sdc, 0o700);
+  assertOk(await install(root), 'install over a changed mode');
+  assert.is(modeOf(sdc), 0o755);
+});
+
 test('a step that fails mid-way is one line and exit 2, and uninstall takes back what was done', async () => {
   if (!needSystemd()) return;
   const root = systemdRoot();
