@@ -267,6 +267,16 @@ test('configure-network: nothing differs, nothing runs; a failing change is read
   assert.ok(Date.now() - started < 30_000);
 });
 
+test('configure-network: a NIC that no adapter has is still reported when every attempt fails', async () => {
+  const served = await startHost({ nics: [NIC, { interface: 'net1', mac: '90:b8:d0:00:00:09', ips: ['10.99.99.10/24'] }] });
+  const guest = windowsGuest();
+  guest.answer('network adapters', [{ ...ADAPTER, addresses: [], routes: [] }]);
+  guest.onScript('exit 1');
+  const { outcome } = await run(guest, [configureNetworkWindows], 'single', { deadline: Date.now() + 3000 }, served);
+  assert.is(outcome('configure-network')?.result, 'failed');
+  assert.match(logOf(guest), 'configure-network: warn: sdc:nics[1] (net1): no interface has MAC 90:b8:d0:00:00:09; NIC not configured');
+});
+
 const MiB = 1024 * 1024;
 const fileHash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
