@@ -1,5 +1,6 @@
 import { NETWORK_KEYS, networkMetadataOf, parseNetwork, type NetworkModel } from '../../network/model';
 import { adaptersFromQuery, bindToAdapters, networkScript, planAdapterChanges, type WindowsAdapter } from '../../network/windows';
+import { sleep } from '../../time-limit';
 import { failed, ok, skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
 import { firstError, queryPowerShell, runOwnScript } from './powershell';
@@ -10,8 +11,6 @@ const ADAPTER_POLL_MS = 2000;
 /** A failed change is tried again this often in all, each time from a fresh reading. */
 const APPLY_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 3000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const ADAPTER_QUERY = `$adapters = @(foreach ($a in @(Get-NetAdapter)) {
   $i = $a.ifIndex
