@@ -10,8 +10,9 @@ import { answerFiles, PRODUCT_KEY, TEMPORARY_PASSWORD } from '../../build/answer
 import { GuestFiles, guestDirname, hostPath, resolveInRoot } from '../../lib/guest/files';
 import { dataDiskOf, firstFreeLetter, type WindowsDisk } from '../../lib/guest/windows/format-secondary-disk';
 import { computerName } from '../../lib/guest/windows/hostname';
-import { ps1Bytes, psQuote } from '../../lib/guest/windows/powershell';
+import { ps1Bytes } from '../../lib/guest/windows/powershell';
 import { ONE_TIME_PASSWORD, oneTimePassword } from '../../lib/guest/windows/prepare-image';
+import { psQuote } from '../../lib/powershell-text';
 import { syntaxErrors } from '../support/powershell-syntax';
 import { repoRoot } from '../support/run-tool';
 

@@ -2,9 +2,10 @@ import { open } from 'node:fs/promises';
 import { DATA_LABEL } from '../../disk/assess';
 import { handleSource } from '../../disk/device';
 import { probeDisk } from '../../disk/signatures';
+import { list, psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
-import { firstError, list, psQuote, queryPowerShell, runOwnScript } from './powershell';
+import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /** One disk as Get-Disk reports it. */
 export interface WindowsDisk {

@@ -1,7 +1,8 @@
+import { psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
 import { STATE_DIR } from './paths';
-import { firstError, psQuote, queryPowerShell, runOwnScript } from './powershell';
+import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /** NetBIOS names, and so Windows computer names, hold at most 15 characters. */
 export const NETBIOS_MAX = 15;
