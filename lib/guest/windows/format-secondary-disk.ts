@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { DATA_LABEL } from '../../disk/assess';
+import { contentReasons, DATA_LABEL } from '../../disk/assess';
 import { handleSource } from '../../disk/device';
 import { probeDisk } from '../../disk/signatures';
 import { list, psQuote } from '../../powershell-text';
@@ -82,8 +82,7 @@ export async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Prom
   }
   try {
     const probe = await probeDisk(handleSource(handle, disk.size));
-    for (const f of probe.findings) reasons.push(`${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
-    if (probe.firstNonZero !== null) reasons.push(`non-zero data at byte ${probe.firstNonZero}`);
+    reasons.push(...contentReasons(probe.findings, probe.firstNonZero));
   } catch (err) {
     reasons.push(`${path} could not be read to the end: ${(err as Error).message}`);
   } finally {
