@@ -1,7 +1,7 @@
 import { NETWORK_KEYS, networkMetadataOf, parseNetwork, type NetworkModel } from '../../network/model';
 import { adaptersFromQuery, bindToAdapters, networkScript, planAdapterChanges, type WindowsAdapter } from '../../network/windows';
 import { sleep } from '../../time-limit';
-import { failed, ok, skipped, type ActionOutcome, type GuestAction } from '../action';
+import { failed, ok, okUnlessProblems, skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
 import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
@@ -56,8 +56,7 @@ async function waitForAdapters(ctx: GuestContext, model: NetworkModel, until: nu
 
 function finish(ctx: GuestContext, problems: string[], outcome: ActionOutcome): ActionOutcome {
   for (const p of problems) ctx.log.warn(p);
-  if (problems.length === 0 || outcome.result !== 'ok') return outcome;
-  return failed(`${outcome.detail}; ${problems.length} problem(s): ${problems[0]}${problems.length > 1 ? ' ...' : ''}`);
+  return outcome.result === 'ok' ? okUnlessProblems(outcome.detail, problems) : outcome;
 }
 
 /**
