@@ -188,6 +188,7 @@ test('set-hostname: the first label cut to 15 characters; one rename and one reb
   assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: computer name>`, `${PS} -File /C/smartdc/scripts/set-hostname.ps1`, 'shutdown.exe /r /t 0 /d p:4:1 /c sdc-guest: the computer name web-frontend-pr']);
   assert.match(guest.scriptsRun()[0], "Rename-Computer -NewName 'web-frontend-pr' -Force -WarningAction SilentlyContinue\n");
   assert.is(guest.read('C:\\smartdc\\user-data'), null, 'not written before the reboot');
+  assert.match(logOf(guest), 'set-hostname: hostname "web-frontend-primary.example.com" becomes the computer name web-frontend-pr (first label, 15 characters at most)');
 
   // The reboot did not take the name: no second reboot.
   guest.answer('computer name', { active: 'WIN-5T0ADSQ', pending: 'web-frontend-pr' });
