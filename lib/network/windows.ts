@@ -39,7 +39,7 @@ export interface WindowsAdapter {
 }
 
 /** The lines for one adapter; empty when it already is as the model says. */
-export interface AdapterChanges {
+interface AdapterChanges {
   nic: BoundNic;
   adapter: WindowsAdapter;
   lines: string[];

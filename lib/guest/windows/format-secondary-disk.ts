@@ -61,14 +61,14 @@ export function dataDiskOf(disks: WindowsDisk[]): { disk: WindowsDisk | null; ot
 }
 
 /** The guest path of a disk's raw device. */
-export const physicalDrive = (n: number) => `\\\\.\\PhysicalDrive${n}`;
+const physicalDrive = (n: number) => `\\\\.\\PhysicalDrive${n}`;
 
 /**
  * Why the disk must be left alone; empty when it is blank. Windows must call it RAW with no
  * partitions, and our own reader must find no signature and only zeros where tables and file
  * systems start and end (the same reader as on Linux).
  */
-export async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Promise<string[]> {
+async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Promise<string[]> {
   const reasons: string[] = [];
   if (disk.partitionStyle !== 'RAW') reasons.push(`Windows sees a ${disk.partitionStyle} partition table`);
   if (disk.partitions > 0) reasons.push(`Windows sees ${disk.partitions} partition(s)`);

@@ -5,10 +5,10 @@ import { STATE_DIR } from './paths';
 import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /** NetBIOS names, and so Windows computer names, hold at most 15 characters. */
-export const NETBIOS_MAX = 15;
+const NETBIOS_MAX = 15;
 
 /** Records the name a reboot was made for, so that a name that does not take never reboots the guest twice. */
-export const HOSTNAME_REBOOT_MARKER = `${STATE_DIR}\\hostname-reboot`;
+const HOSTNAME_REBOOT_MARKER = `${STATE_DIR}\\hostname-reboot`;
 
 /**
  * The Windows computer name for a host name: its first DNS label (Windows keeps the domain apart),

@@ -13,8 +13,8 @@ import { SCRIPTS_DIR } from './paths';
  *   shows it as a diff: the plan), with `-File`;
  * - data, above all secrets, goes on stdin: never into a script, a command line or a log.
  */
-export const POWERSHELL = 'powershell.exe';
-export const POWERSHELL_FLAGS = ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'];
+const POWERSHELL = 'powershell.exe';
+const POWERSHELL_FLAGS = ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'];
 
 const BOM = '\ufeff';
 

@@ -66,7 +66,7 @@ export const runUserScriptWindows: GuestAction = {
 };
 
 /** imgadm's prepare-image scripts report through prepare-image:state: one that never names that key is an ordinary script. */
-export const isImgadmScript = (script: string) => script.includes('prepare-image:state');
+const isImgadmScript = (script: string) => script.includes('prepare-image:state');
 
 /**
  * After imgadm's prepare-image script: a script that died before it reported `success` or `error`
