@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { reportToImgadm, type StateReporter } from '../../image/imgadm';
+import { platform } from '../../platform';
 import { list, psQuote } from '../../powershell-text';
 import { EXIT } from '../../tools/run';
 import type { ActionOptions } from '../action';
@@ -53,14 +53,23 @@ interface Options {
   unattend: string;
 }
 
+/** A random whole number below `n` (at most 256), each equally likely: a byte that would favour the low ones is drawn again. */
+function randomBelow(n: number): number {
+  const limit = 256 - (256 % n);
+  for (;;) {
+    const byte = platform.randomBytes(1)[0];
+    if (byte < limit) return byte % n;
+  }
+}
+
 /** 24 characters of letters, digits and symbols (each kind present, so any complexity policy accepts it), none that XML must escape. */
 export function oneTimePassword(): string {
   const kinds = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '-_.+=#%!'];
+  const pick = (chars: string) => chars[randomBelow(chars.length)];
   const all = kinds.join('');
-  const bytes = randomBytes(48);
-  const chars = [...kinds.map((k, i) => k[bytes[i] % k.length]), ...Array.from({ length: 20 }, (_, i) => all[bytes[4 + i] % all.length])];
+  const chars = [...kinds.map(pick), ...Array.from({ length: 20 }, () => pick(all))];
   for (let i = chars.length - 1; i > 0; i--) {
-    const j = bytes[24 + i] % (i + 1);
+    const j = randomBelow(i + 1);
     [chars[i], chars[j]] = [chars[j], chars[i]];
   }
   return chars.join('');
