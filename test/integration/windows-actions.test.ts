@@ -1,7 +1,6 @@
 // Each Windows guest action, and `boot`, run by the real guest runner against a prefix root, with
 // recording stubs of powershell.exe and shutdown.exe first on PATH and the metadata from a real
 // mdata-server: golden command lines and files, secrets checked absent from everything kept.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { WINDOWS_ACTIONS, WINDOWS_SYSTEM } from '../../lib/guest/windows/system'
 import { blankImage, sh, writeAt } from '../support/disk-images';
 import { MetadataHost } from '../support/metadata-host';
 import { freshAdapters, loadCases, NETWORK_FIXTURES } from '../support/network-cases';
+import { sha256 } from '../support/packer';
 import { repoRoot } from '../support/run-tool';
 import { ScriptedHost } from '../support/scripted-host';
 import { WindowsGuest } from '../support/windows-guest';
@@ -279,7 +279,6 @@ test('configure-network: a NIC that no adapter has is still reported when every 
 });
 
 const MiB = 1024 * 1024;
-const fileHash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function dataDiskGuest(windowsView: object, image: ((path: string) => void) | null): { guest: WindowsGuest; device: string } {
   const guest = windowsGuest();
@@ -328,12 +327,12 @@ const LEFT_ALONE: Array<[string, object, ((path: string) => void) | null, string
 for (const [name, view, image, detail] of LEFT_ALONE) {
   test(`format-secondary-disk: a disk is never touched when ${name}`, async () => {
     const { guest, device } = dataDiskGuest(view, image);
-    const before = image ? fileHash(device) : null;
+    const before = image ? sha256(device) : null;
     const { outcome } = await run(guest, [formatSecondaryDiskWindows], 'single');
     assert.is(outcome('format-secondary-disk')?.result, 'ok');
     assert.match(outcome('format-secondary-disk')?.detail ?? '', detail);
     assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: disks>`]);
-    if (before) assert.is(fileHash(device), before, 'the image is unchanged');
+    if (before) assert.is(sha256(device), before, 'the image is unchanged');
   });
 }
 
