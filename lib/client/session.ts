@@ -1,3 +1,4 @@
+import { SerialQueue } from '../serial-queue';
 import { findMetadataTarget, openerFor, type MetadataTarget } from '../transport/detect';
 import { BudgetExhaustedError, MetadataClient, type Operation, type Reply } from './metadata-client';
 
@@ -68,7 +69,7 @@ export async function openMetadataSession(options: SessionOptions): Promise<Meta
 }
 
 class Session implements MetadataSession {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly client: MetadataClient, readonly transport: string) {}
 
@@ -78,14 +79,12 @@ class Session implements MetadataSession {
 
   /** One request at a time; after a failure that retrying did not cure, the next call starts a new session. */
   private request(op: Operation): Promise<Reply> {
-    const result = this.queue.then(() =>
+    return this.queue.run(() =>
       this.client.request(op).catch(async (err: unknown) => {
         await this.client.close();
         throw err;
       }),
     );
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 
   private async value(op: Operation): Promise<Buffer | null> {
@@ -125,7 +124,7 @@ class Session implements MetadataSession {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     await this.client.close();
   }
 }

@@ -1,4 +1,4 @@
-import { extInfo, findSignatures, readGpt, xfsInfo, type FsInfo, type Snapshot } from './signatures';
+import { extInfo, findSignatures, readGpt, xfsInfo, type Finding, type FsInfo, type Snapshot } from './signatures';
 import type { Use } from './system';
 
 /**
@@ -64,6 +64,13 @@ export function ourLayout(s: Snapshot, sectorSize: number): FsInfo | null {
   return findSignatures(s).every((f) => expected.has(f.type)) ? fs : null;
 }
 
+/** What our reader found on a disk, as reasons to leave it alone: each signature, then the first byte that is not zero. */
+export function contentReasons(findings: Finding[], firstNonZero: number | null): string[] {
+  const reasons = findings.map((f) => `${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
+  if (firstNonZero !== null) reasons.push(`non-zero data at byte ${firstNonZero}`);
+  return reasons;
+}
+
 export function assess(facts: DiskFacts, mountPoint: string): Verdict {
   const ours = ourLayout(facts.snapshot, facts.sectorSize);
   if (ours) {
@@ -73,10 +80,7 @@ export function assess(facts: DiskFacts, mountPoint: string): Verdict {
     if (other.length > 0) return { kind: 'leave', reasons: [`it holds our ${ours.type} file system (UUID ${ours.uuid})`, ...other.map((u) => u.text)] };
     return { kind: 'ours', fs: ours, mounted };
   }
-  const reasons = facts.uses.map((u) => u.text);
-  for (const f of findSignatures(facts.snapshot)) reasons.push(`${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
-  const nonZero = facts.snapshot.firstNonZero();
-  if (nonZero !== null) reasons.push(`non-zero data at byte ${nonZero}`);
+  const reasons = [...facts.uses.map((u) => u.text), ...contentReasons(findSignatures(facts.snapshot), facts.snapshot.firstNonZero())];
   for (const o of facts.opinions) {
     if (o.failed) reasons.push(`${o.tool} could not check it: ${o.failed}`);
     for (const hit of o.hits) reasons.push(`${o.tool} found ${hit}`);

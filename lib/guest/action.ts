@@ -14,6 +14,11 @@ export const ok = (detail: string): ActionOutcome => ({ result: 'ok', detail });
 export const skipped = (detail: string): ActionOutcome => ({ result: 'skipped', detail });
 export const failed = (detail: string): ActionOutcome => ({ result: 'failed', detail });
 
+/** Ok, or failed when there were problems: their count and the first of them after `detail`. */
+export function okUnlessProblems(detail: string, problems: string[]): ActionOutcome {
+  return problems.length === 0 ? ok(detail) : failed(`${detail}; ${problems.length} problem(s): ${problems[0]}${problems.length > 1 ? ' ...' : ''}`);
+}
+
 export interface ActionOption {
   /** Placeholder of the option's value (`NAME`), or undefined for a switch. */
   value?: string;

@@ -6,6 +6,12 @@ export interface StateReporter {
   close(): Promise<void>;
 }
 
+/** The end of a preparation that failed, as imgadm reads it: `prepare-image:error`, then `prepare-image:state` error. */
+export async function reportImgadmError(reporter: Pick<StateReporter, 'put'>, message: string): Promise<void> {
+  await reporter.put('prepare-image:error', message);
+  await reporter.put('prepare-image:state', 'error');
+}
+
 /**
  * `imgadm create -s` contract: `prepare-image:state` is `running`, then `success`, or `error`
  * with `prepare-image:error` written first; the session is closed either way. The caller then
@@ -21,8 +27,7 @@ export async function reportToImgadm(reporter: StateReporter, work: () => Promis
       await reporter.put('prepare-image:state', 'success');
     } catch (err) {
       code = EXIT.ERROR;
-      await reporter.put('prepare-image:error', (err as Error).message);
-      await reporter.put('prepare-image:state', 'error');
+      await reportImgadmError(reporter, (err as Error).message);
     }
   } finally {
     await reporter.close();

@@ -1,4 +1,4 @@
-import { psQuote } from '../guest/windows/powershell';
+import { list, psQuote } from '../powershell-text';
 import { cidrText, parseAddress, parseCidr, type Family } from './ip';
 import { bindNetwork, dnsInterface, type BoundNic, type Link, type NetworkPlan } from './links';
 import type { NetworkModel } from './model';
@@ -39,7 +39,7 @@ export interface WindowsAdapter {
 }
 
 /** The lines for one adapter; empty when it already is as the model says. */
-export interface AdapterChanges {
+interface AdapterChanges {
   nic: BoundNic;
   adapter: WindowsAdapter;
   lines: string[];
@@ -52,15 +52,14 @@ export const windowsMac = (mac: string) => mac.toUpperCase().replace(/:/g, '-');
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
+const strings = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string');
 
 /** The query's JSON as adapters; entries without a MAC or an index are dropped. */
 export function adaptersFromQuery(json: unknown): WindowsAdapter[] {
-  const entries = Array.isArray(json) ? json : json === null || json === undefined ? [] : [json];
   const adapters: WindowsAdapter[] = [];
-  for (const e of entries as Array<Record<string, unknown>>) {
+  for (const e of list(json) as Array<Record<string, unknown>>) {
     if (typeof e !== 'object' || e === null || normaliseMac(str(e.mac)) === null || num(e.index) <= 0) continue;
-    const routes = (Array.isArray(e.routes) ? e.routes : e.routes ? [e.routes] : []) as Array<Record<string, unknown>>;
+    const routes = list(e.routes) as Array<Record<string, unknown>>;
     adapters.push({
       mac: str(e.mac),
       index: num(e.index),

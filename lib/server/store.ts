@@ -2,6 +2,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { removeStaleTemps, writeFileAtomic } from '../fs/atomic-write';
 import { isObject, type Json, type JsonObject } from '../json';
+import { SerialQueue } from '../serial-queue';
 import type { Log } from './log';
 import type { MetadataMap, VmView } from './vm-object';
 
@@ -32,27 +33,12 @@ async function readJsonObject(path: string): Promise<JsonObject> {
   return value;
 }
 
-/** Runs async tasks one after another, so writes to one file never interleave. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Resolves once every task queued so far has finished. */
-  idle(): Promise<void> {
-    return this.tail.then(() => undefined);
-  }
-}
-
 /**
  * One VM's metadata: the metadata file (rewritten on PUT and DELETE) and the optional,
  * read-only VM object the `sdc:` keys come from.
  */
 export class MetadataStore {
+  /** Writes to the file one after another, so that they never interleave. */
   private readonly writes = new SerialQueue();
 
   private constructor(

@@ -1,7 +1,6 @@
 // Each Windows guest action, and `boot`, run by the real guest runner against a prefix root, with
 // recording stubs of powershell.exe and shutdown.exe first on PATH and the metadata from a real
 // mdata-server: golden command lines and files, secrets checked absent from everything kept.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +16,10 @@ import { setHostnameWindows } from '../../lib/guest/windows/hostname';
 import { ps1Bytes } from '../../lib/guest/windows/powershell';
 import { getUserDataWindows, runOperatorScriptWindows, runUserScriptWindows } from '../../lib/guest/windows/scripts';
 import { WINDOWS_ACTIONS, WINDOWS_SYSTEM } from '../../lib/guest/windows/system';
-import { parseNetwork } from '../../lib/network/model';
-import { bindToAdapters, networkScript, planAdapterChanges } from '../../lib/network/windows';
 import { blankImage, sh, writeAt } from '../support/disk-images';
 import { MetadataHost } from '../support/metadata-host';
 import { freshAdapters, loadCases, NETWORK_FIXTURES } from '../support/network-cases';
+import { sha256 } from '../support/packer';
 import { repoRoot } from '../support/run-tool';
 import { ScriptedHost } from '../support/scripted-host';
 import { WindowsGuest } from '../support/windows-guest';
@@ -188,6 +186,7 @@ test('set-hostname: the first label cut to 15 characters; one rename and one reb
   assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: computer name>`, `${PS} -File /C/smartdc/scripts/set-hostname.ps1`, 'shutdown.exe /r /t 0 /d p:4:1 /c sdc-guest: the computer name web-frontend-pr']);
   assert.match(guest.scriptsRun()[0], "Rename-Computer -NewName 'web-frontend-pr' -Force -WarningAction SilentlyContinue\n");
   assert.is(guest.read('C:\\smartdc\\user-data'), null, 'not written before the reboot');
+  assert.match(logOf(guest), 'set-hostname: hostname "web-frontend-primary.example.com" becomes the computer name web-frontend-pr (first label, 15 characters at most)');
 
   // The reboot did not take the name: no second reboot.
   guest.answer('computer name', { active: 'WIN-5T0ADSQ', pending: 'web-frontend-pr' });
@@ -222,19 +221,17 @@ const caseFile = JSON.parse(readFileSync(join(NETWORK_FIXTURES, 'cases.json'), '
 for (const c of loadCases()) {
   test(`configure-network: ${c.name} through mdata-server gives its reviewed script`, async () => {
     const raw = caseFile[c.name];
-    // The host serves sdc:routes as it builds them from the VM's routes (a raw list it cannot serve).
+    // The host serves sdc:routes as it builds them from the VM's routes: a case that gives sdc:routes
+    // as a raw list (which the host cannot serve) has a reviewed script of its own, without them.
     const vm = { nics: raw.nics, resolvers: raw.resolvers, dns_domain: raw.dnsDomain, routes: raw.vmRoutes };
     const served = await startHost(vm);
     const guest = new WindowsGuest(scratch);
-    const adapters = freshAdapters(c);
-    guest.answer('network adapters', adapters);
-    const { outcome } = await run(guest, [configureNetworkWindows], 'single', { deadline: Date.now() + 3000 }, served);
-    const expected = raw.routes
-      ? networkScript(planAdapterChanges(bindToAdapters(parseNetwork({ ...c.metadata, routes: null }).model!, adapters).plan, adapters))
-      : (() => {
-          const golden = join(NETWORK_FIXTURES, 'golden', c.name, 'windows', 'configure-network.ps1');
-          return existsSync(golden) ? readFileSync(golden, 'utf8') : null;
-        })();
+    guest.answer('network adapters', freshAdapters(c));
+    // bad-input names a NIC that no adapter has: it is waited for until the deadline, with a reading every 2 s.
+    const waits = c.name === 'bad-input';
+    const { outcome } = await run(guest, [configureNetworkWindows], 'single', { deadline: Date.now() + (waits ? 6000 : 3000) }, served);
+    const golden = join(NETWORK_FIXTURES, 'golden', c.name, raw.routes ? 'windows-served' : 'windows', 'configure-network.ps1');
+    const expected = existsSync(golden) ? readFileSync(golden, 'utf8') : null;
     const written = guest.read('C:\\smartdc\\scripts\\configure-network.ps1');
     if (expected === null) {
       assert.is(written, null);
@@ -245,7 +242,11 @@ for (const c of loadCases()) {
       assert.is(calls.pop(), `${PS} -File /C/smartdc/scripts/configure-network.ps1`);
       // A NIC of sdc:nics that no adapter has is waited for, a bounded time, with fresh readings.
       assert.equal(new Set(calls), new Set([`${PS} -EncodedCommand <query: network adapters>`]));
-      assert.ok(c.name === 'bad-input' ? calls.length > 1 : calls.length === 1, `${calls.length} readings`);
+      assert.ok(waits ? calls.length >= 2 && calls.length <= 3 : calls.length === 1, `${calls.length} readings`);
+      if (waits) {
+        assert.match(logOf(guest), /configure-network: waiting up to \d s for adapters: sdc:nics\[4\] \(net4\): no interface has MAC 90:b8:d0:00:00:09; NIC not configured\n/);
+        assert.is(outcome('configure-network')?.detail, 'changed Ethernet 1, Ethernet 3; 15 problem(s): sdc:resolvers[1]: "dns.example.com" is not an IP address; ignored ...');
+      }
     }
     assert.is(outcome('configure-network')?.result, c.name === 'bad-input' ? 'failed' : 'ok', outcome('configure-network')?.detail);
   });
@@ -267,8 +268,17 @@ test('configure-network: nothing differs, nothing runs; a failing change is read
   assert.ok(Date.now() - started < 30_000);
 });
 
+test('configure-network: a NIC that no adapter has is still reported when every attempt fails', async () => {
+  const served = await startHost({ nics: [NIC, { interface: 'net1', mac: '90:b8:d0:00:00:09', ips: ['10.99.99.10/24'] }] });
+  const guest = windowsGuest();
+  guest.answer('network adapters', [{ ...ADAPTER, addresses: [], routes: [] }]);
+  guest.onScript('exit 1');
+  const { outcome } = await run(guest, [configureNetworkWindows], 'single', { deadline: Date.now() + 3000 }, served);
+  assert.is(outcome('configure-network')?.result, 'failed');
+  assert.match(logOf(guest), 'configure-network: warn: sdc:nics[1] (net1): no interface has MAC 90:b8:d0:00:00:09; NIC not configured');
+});
+
 const MiB = 1024 * 1024;
-const fileHash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function dataDiskGuest(windowsView: object, image: ((path: string) => void) | null): { guest: WindowsGuest; device: string } {
   const guest = windowsGuest();
@@ -317,12 +327,12 @@ const LEFT_ALONE: Array<[string, object, ((path: string) => void) | null, string
 for (const [name, view, image, detail] of LEFT_ALONE) {
   test(`format-secondary-disk: a disk is never touched when ${name}`, async () => {
     const { guest, device } = dataDiskGuest(view, image);
-    const before = image ? fileHash(device) : null;
+    const before = image ? sha256(device) : null;
     const { outcome } = await run(guest, [formatSecondaryDiskWindows], 'single');
     assert.is(outcome('format-secondary-disk')?.result, 'ok');
     assert.match(outcome('format-secondary-disk')?.detail ?? '', detail);
     assert.equal(guest.calls(), [`${PS} -EncodedCommand <query: disks>`]);
-    if (before) assert.is(fileHash(device), before, 'the image is unchanged');
+    if (before) assert.is(sha256(device), before, 'the image is unchanged');
   });
 }
 

@@ -10,8 +10,10 @@ import { answerFiles, PRODUCT_KEY, TEMPORARY_PASSWORD } from '../../build/answer
 import { GuestFiles, guestDirname, hostPath, resolveInRoot } from '../../lib/guest/files';
 import { dataDiskOf, firstFreeLetter, type WindowsDisk } from '../../lib/guest/windows/format-secondary-disk';
 import { computerName } from '../../lib/guest/windows/hostname';
-import { ps1Bytes, psQuote } from '../../lib/guest/windows/powershell';
+import { ps1Bytes } from '../../lib/guest/windows/powershell';
 import { ONE_TIME_PASSWORD, oneTimePassword } from '../../lib/guest/windows/prepare-image';
+import { platform } from '../../lib/platform';
+import { psQuote } from '../../lib/powershell-text';
 import { syntaxErrors } from '../support/powershell-syntax';
 import { repoRoot } from '../support/run-tool';
 
@@ -103,6 +105,19 @@ test('the one-time password: 24 characters, every kind present, nothing XML must
     seen.add(p);
   }
   assert.is(seen.size, 200);
+});
+
+test("the one-time password comes from the platform's random bytes, and a byte that would bias a pick is drawn again", () => {
+  const original = platform.randomBytes;
+  // 250 % 24 would pick L, the 11th capital letter: 250 is above the largest multiple of 24 (240), so 3 (D) is drawn instead.
+  const bytes = [250, 3];
+  platform.randomBytes = (count) => Buffer.from(Array.from({ length: count }, () => bytes.shift() ?? 0));
+  try {
+    const p = oneTimePassword();
+    assert.is([...p].sort().join(''), ['-', '2', 'D', 'a', ...Array(20).fill('A')].sort().join(''));
+  } finally {
+    platform.randomBytes = original;
+  }
 });
 
 const answers = answerFiles();

@@ -1,7 +1,7 @@
 import { configureNetwork } from '../../network/configure';
 import { NETWORK_KEYS } from '../../network/model';
 import { STACKS, type RendererName } from '../../network/stacks';
-import { failed, ok, type GuestAction } from '../action';
+import { failed, okUnlessProblems, type GuestAction } from '../action';
 
 /** The network from sdc:nics, sdc:routes, sdc:resolvers and sdc:dns_domain, rendered for the guest's own stack. */
 export const configureNetworkAction: GuestAction = {
@@ -22,6 +22,6 @@ export const configureNetworkAction: GuestAction = {
     }
     const result = await configureNetwork(ctx, { renderer: renderer as RendererName | undefined, force: options['--force'] === true, apply: options['--no-apply'] !== true });
     const what = `${result.renderer ?? 'no stack'}: ${result.written.length} file(s) written, ${result.removed.length} removed`;
-    return result.problems.length ? failed(`${what}; ${result.problems.length} problem(s): ${result.problems[0]}${result.problems.length > 1 ? ' ...' : ''}`) : ok(what);
+    return okUnlessProblems(what, result.problems);
   },
 };

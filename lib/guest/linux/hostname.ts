@@ -1,5 +1,6 @@
 import { ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
+import { chooseHostname, HOSTNAME_KEYS } from '../hostname';
 
 /** A host name of RFC 1123 labels: letters, digits and inner hyphens, 1-63 each, 253 in all. */
 export function isValidHostname(name: string): boolean {
@@ -47,21 +48,13 @@ async function applyToKernel(ctx: GuestContext, name: string): Promise<string> {
 export const setHostname: GuestAction = {
   name: 'set-hostname',
   summary: 'Set the host name from hostname, else sdc:hostname, else sdc:uuid; persist it in /etc/hostname and keep /etc/hosts consistent.',
-  keys: ['hostname', 'sdc:hostname', 'sdc:uuid'],
+  keys: HOSTNAME_KEYS,
   once: false,
   leftToCloudInit: true,
   async run(ctx) {
-    let name: string | null = null;
-    for (const key of ['hostname', 'sdc:hostname', 'sdc:uuid']) {
-      const value = ctx.metadata.get(key)?.trim();
-      if (!value) continue;
-      if (isValidHostname(value)) {
-        name = value;
-        break;
-      }
-      ctx.log.warn(`${key} is not a valid host name, skipped: ${JSON.stringify(value.slice(0, 80))}`);
-    }
-    if (name === null) return skipped('no valid host name in hostname, sdc:hostname or sdc:uuid');
+    const chosen = chooseHostname(ctx, 'a valid host name', (value) => (isValidHostname(value) ? value : null));
+    if (chosen === null) return skipped('no valid host name in hostname, sdc:hostname or sdc:uuid');
+    const { name } = chosen;
     const changed = await ctx.files.write('/etc/hostname', `${name}\n`, { mode: 0o644 });
     const hosts = (await ctx.files.readText('/etc/hosts')) ?? '127.0.0.1\tlocalhost\n';
     const hostsChanged = await ctx.files.write('/etc/hosts', hostsWithName(hosts, name));

@@ -1,3 +1,4 @@
+import { sleep } from '../../time-limit';
 import type { ActionOption, ActionOptions, ActionOutcome } from '../action';
 import type { GuestContext } from '../context';
 import { logScriptLine, scriptOutcome } from '../scripts';
@@ -76,8 +77,6 @@ export async function runStoredScript(ctx: GuestContext, name: string, timeoutSe
 
 /** How long a script waits for a default route before it runs, at most. */
 const NETWORK_WAIT_MS = 30_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits (bounded) until the guest has a default route, so that scripts find the network. */
 async function waitForNetwork(ctx: GuestContext): Promise<void> {

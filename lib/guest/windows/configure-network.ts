@@ -1,6 +1,7 @@
-import { NETWORK_KEYS, networkMetadataOf, parseNetwork } from '../../network/model';
+import { NETWORK_KEYS, networkMetadataOf, parseNetwork, type NetworkModel } from '../../network/model';
 import { adaptersFromQuery, bindToAdapters, networkScript, planAdapterChanges, type WindowsAdapter } from '../../network/windows';
-import { failed, ok, skipped, type ActionOutcome, type GuestAction } from '../action';
+import { sleep } from '../../time-limit';
+import { failed, ok, okUnlessProblems, skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
 import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
@@ -10,8 +11,6 @@ const ADAPTER_POLL_MS = 2000;
 /** A failed change is tried again this often in all, each time from a fresh reading. */
 const APPLY_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 3000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const ADAPTER_QUERY = `$adapters = @(foreach ($a in @(Get-NetAdapter)) {
   $i = $a.ifIndex
@@ -40,10 +39,24 @@ async function readAdapters(ctx: GuestContext): Promise<WindowsAdapter[] | null>
   return json === null ? null : adaptersFromQuery(json);
 }
 
+/** The adapters, read again while a NIC of sdc:nics has none (its driver may start late), until `until`. */
+async function waitForAdapters(ctx: GuestContext, model: NetworkModel, until: number): Promise<WindowsAdapter[] | null> {
+  let adapters = await readAdapters(ctx);
+  if (adapters === null) return null;
+  let problems = bindToAdapters(model, adapters).problems;
+  const worthWaiting = () => problems.length > 0 && Date.now() + ADAPTER_POLL_MS < until;
+  if (worthWaiting()) ctx.log.info(`waiting up to ${Math.round((until - Date.now()) / 1000)} s for adapters: ${problems.join('; ')}`);
+  while (worthWaiting()) {
+    await sleep(ADAPTER_POLL_MS);
+    adapters = (await readAdapters(ctx)) ?? [];
+    problems = bindToAdapters(model, adapters).problems;
+  }
+  return adapters;
+}
+
 function finish(ctx: GuestContext, problems: string[], outcome: ActionOutcome): ActionOutcome {
   for (const p of problems) ctx.log.warn(p);
-  if (problems.length === 0 || outcome.result !== 'ok') return outcome;
-  return failed(`${outcome.detail}; ${problems.length} problem(s): ${problems[0]}${problems.length > 1 ? ' ...' : ''}`);
+  return outcome.result === 'ok' ? okUnlessProblems(outcome.detail, problems) : outcome;
 }
 
 /**
@@ -62,19 +75,10 @@ export const configureNetworkWindows: GuestAction = {
     for (const note of parsed.notes) ctx.log.info(note);
     if (!parsed.model) return finish(ctx, problems, failed('sdc:nics is unusable; the network configuration is left as it is'));
     const until = Math.min(Date.now() + ADAPTER_WAIT_MS, ctx.deadline);
-    let lastError = '';
-    for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
-      let adapters = await readAdapters(ctx);
+    let adapters = await waitForAdapters(ctx, parsed.model, until);
+    for (let attempt = 1; ; attempt++) {
       if (adapters === null) return skipped('not run: the root is not the running system');
-      let bound = bindToAdapters(parsed.model, adapters);
-      if (attempt === 1 && bound.problems.length > 0 && Date.now() + ADAPTER_POLL_MS < until) {
-        ctx.log.info(`waiting up to ${Math.round((until - Date.now()) / 1000)} s for adapters: ${bound.problems.join('; ')}`);
-      }
-      while (attempt === 1 && bound.problems.length > 0 && Date.now() + ADAPTER_POLL_MS < until) {
-        await sleep(ADAPTER_POLL_MS);
-        adapters = (await readAdapters(ctx)) ?? [];
-        bound = bindToAdapters(parsed.model, adapters);
-      }
+      const bound = bindToAdapters(parsed.model, adapters);
       const all = [...problems, ...bound.problems];
       const changes = planAdapterChanges(bound.plan, adapters);
       const script = networkScript(changes);
@@ -87,10 +91,11 @@ export const configureNetworkWindows: GuestAction = {
       if (r.skipped) return skipped('not run: the root is not the running system');
       if (ctx.dryRun) return finish(ctx, all, ok(`would change ${changed.join(', ')}`));
       if (r.code === 0) return finish(ctx, all, ok(`changed ${changed.join(', ')}`));
-      lastError = r.timedOut ? 'killed at its time limit' : `exited ${r.code}: ${firstError(r)}`;
-      ctx.log.warn(`attempt ${attempt} of ${APPLY_ATTEMPTS}: the change script ${lastError}`);
-      if (attempt < APPLY_ATTEMPTS) await sleep(RETRY_DELAY_MS);
+      const error = r.timedOut ? 'killed at its time limit' : `exited ${r.code}: ${firstError(r)}`;
+      ctx.log.warn(`attempt ${attempt} of ${APPLY_ATTEMPTS}: the change script ${error}`);
+      if (attempt === APPLY_ATTEMPTS) return finish(ctx, all, failed(`not configured after ${APPLY_ATTEMPTS} attempts: ${error}`));
+      await sleep(RETRY_DELAY_MS);
+      adapters = await readAdapters(ctx);
     }
-    return finish(ctx, problems, failed(`not configured after ${APPLY_ATTEMPTS} attempts: ${lastError}`));
   },
 };

@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises';
-import { DATA_LABEL } from '../../disk/assess';
+import { contentReasons, DATA_LABEL } from '../../disk/assess';
 import { handleSource } from '../../disk/device';
 import { probeDisk } from '../../disk/signatures';
+import { list, psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
-import { firstError, list, psQuote, queryPowerShell, runOwnScript } from './powershell';
+import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /** One disk as Get-Disk reports it. */
 export interface WindowsDisk {
@@ -60,14 +61,14 @@ export function dataDiskOf(disks: WindowsDisk[]): { disk: WindowsDisk | null; ot
 }
 
 /** The guest path of a disk's raw device. */
-export const physicalDrive = (n: number) => `\\\\.\\PhysicalDrive${n}`;
+const physicalDrive = (n: number) => `\\\\.\\PhysicalDrive${n}`;
 
 /**
  * Why the disk must be left alone; empty when it is blank. Windows must call it RAW with no
  * partitions, and our own reader must find no signature and only zeros where tables and file
  * systems start and end (the same reader as on Linux).
  */
-export async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Promise<string[]> {
+async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Promise<string[]> {
   const reasons: string[] = [];
   if (disk.partitionStyle !== 'RAW') reasons.push(`Windows sees a ${disk.partitionStyle} partition table`);
   if (disk.partitions > 0) reasons.push(`Windows sees ${disk.partitions} partition(s)`);
@@ -81,8 +82,7 @@ export async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Prom
   }
   try {
     const probe = await probeDisk(handleSource(handle, disk.size));
-    for (const f of probe.findings) reasons.push(`${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
-    if (probe.firstNonZero !== null) reasons.push(`non-zero data at byte ${probe.firstNonZero}`);
+    reasons.push(...contentReasons(probe.findings, probe.firstNonZero));
   } catch (err) {
     reasons.push(`${path} could not be read to the end: ${(err as Error).message}`);
   } finally {

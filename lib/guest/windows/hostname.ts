@@ -1,13 +1,14 @@
+import { psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
-import type { GuestContext } from '../context';
+import { chooseHostname, HOSTNAME_KEYS } from '../hostname';
 import { STATE_DIR } from './paths';
-import { firstError, psQuote, queryPowerShell, runOwnScript } from './powershell';
+import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /** NetBIOS names, and so Windows computer names, hold at most 15 characters. */
-export const NETBIOS_MAX = 15;
+const NETBIOS_MAX = 15;
 
 /** Records the name a reboot was made for, so that a name that does not take never reboots the guest twice. */
-export const HOSTNAME_REBOOT_MARKER = `${STATE_DIR}\\hostname-reboot`;
+const HOSTNAME_REBOOT_MARKER = `${STATE_DIR}\\hostname-reboot`;
 
 /**
  * The Windows computer name for a host name: its first DNS label (Windows keeps the domain apart),
@@ -38,21 +39,6 @@ interface Names {
   pending: string;
 }
 
-function chooseName(ctx: GuestContext): { name: string; from: string } | null {
-  for (const key of ['hostname', 'sdc:hostname', 'sdc:uuid']) {
-    const value = ctx.metadata.get(key)?.trim();
-    if (!value) continue;
-    const name = computerName(value);
-    if (name === null) {
-      ctx.log.warn(`${key} is not a usable computer name, skipped: ${JSON.stringify(value.slice(0, 80))}`);
-      continue;
-    }
-    if (name.toLowerCase() !== value.toLowerCase()) ctx.log.info(`${key} ${JSON.stringify(value)} becomes the computer name ${name} (first label, ${NETBIOS_MAX} characters at most)`);
-    return { name, from: key };
-  }
-  return null;
-}
-
 /**
  * The computer name from `hostname`, else `sdc:hostname`, else `sdc:uuid`. Windows applies a new
  * name at the next boot, so a rename asks `boot` for a reboot; the marker makes sure that happens
@@ -61,12 +47,13 @@ function chooseName(ctx: GuestContext): { name: string; from: string } | null {
 export const setHostnameWindows: GuestAction = {
   name: 'set-hostname',
   summary: `Set the computer name from hostname, else sdc:hostname, else sdc:uuid (first label, ${NETBIOS_MAX} characters at most); reboot once when it changed.`,
-  keys: ['hostname', 'sdc:hostname', 'sdc:uuid'],
+  keys: HOSTNAME_KEYS,
   once: false,
   async run(ctx) {
-    const chosen = chooseName(ctx);
+    const chosen = chooseHostname(ctx, 'a usable computer name', computerName);
     if (chosen === null) return skipped('no usable name in hostname, sdc:hostname or sdc:uuid');
-    const { name } = chosen;
+    const { name, key, value } = chosen;
+    if (name.toLowerCase() !== value.toLowerCase()) ctx.log.info(`${key} ${JSON.stringify(value)} becomes the computer name ${name} (first label, ${NETBIOS_MAX} characters at most)`);
     const names = (await queryPowerShell(ctx, 'computer name', NAME_QUERY)) as Names | null;
     if (names === null) return skipped('not run: the root is not the running system');
     const same = (a: string | undefined) => (a ?? '').toLowerCase() === name.toLowerCase();
@@ -82,6 +69,6 @@ export const setHostnameWindows: GuestAction = {
     }
     await ctx.files.mkdir(STATE_DIR, 0o755);
     await ctx.files.write(HOSTNAME_REBOOT_MARKER, `${name}\n`);
-    return { result: 'ok', detail: `${names.active} renamed to ${name} (from ${chosen.from})`, restart: { kind: 'reboot', reason: `the computer name ${name}` } };
+    return { result: 'ok', detail: `${names.active} renamed to ${name} (from ${key})`, restart: { kind: 'reboot', reason: `the computer name ${name}` } };
   },
 };

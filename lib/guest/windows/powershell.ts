@@ -13,15 +13,10 @@ import { SCRIPTS_DIR } from './paths';
  *   shows it as a diff: the plan), with `-File`;
  * - data, above all secrets, goes on stdin: never into a script, a command line or a log.
  */
-export const POWERSHELL = 'powershell.exe';
-export const POWERSHELL_FLAGS = ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'];
+const POWERSHELL = 'powershell.exe';
+const POWERSHELL_FLAGS = ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'];
 
 const BOM = '\ufeff';
-
-/** A PowerShell string literal: single quotes, with every character PowerShell takes for a single quote doubled. */
-export function psQuote(text: string): string {
-  return `'${text.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;
-}
 
 /** A .ps1 file: UTF-8 with a BOM, since Windows PowerShell 5.1 reads a file without one in the ANSI code page. */
 export function ps1Bytes(text: string): Buffer {
@@ -76,9 +71,4 @@ export async function queryPowerShell(ctx: GuestContext, what: string, script: s
   } catch {
     throw new Error(`${what}: ${POWERSHELL} printed no JSON (${r.stdout.trim() === '' ? 'nothing' : JSON.stringify(r.stdout.trim().slice(0, 60))})`);
   }
-}
-
-/** A value from a query that PowerShell may have turned into a single item or null: always a list. */
-export function list<T>(value: T | T[] | null | undefined): T[] {
-  return value === null || value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

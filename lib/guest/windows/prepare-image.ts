@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { reportToImgadm, type StateReporter } from '../../image/imgadm';
+import { platform } from '../../platform';
+import { list, psQuote } from '../../powershell-text';
 import { EXIT } from '../../tools/run';
 import type { ActionOptions } from '../action';
 import type { GuestContext } from '../context';
 import { STRICT_WARNINGS, type ImagePreparation, type RestartKind } from '../system';
 import { BOOT_TASK, LOG_DIR, OPERATOR_SCRIPT, SCRIPTS_DIR, SETUP_COMPLETE, SMARTDC, STATE_DIR, SYSPREP_EXE, UNATTEND, USER_DATA, USER_SCRIPT, WINDOWS_DIR } from './paths';
-import { firstError, psQuote, queryPowerShell, runOwnScript } from './powershell';
+import { firstError, queryPowerShell, runOwnScript } from './powershell';
 
 /**
  * `sdc-guest.exe prepare-image`: checks, our own state removed, the boot task disabled (so it
@@ -52,14 +53,23 @@ interface Options {
   unattend: string;
 }
 
+/** A random whole number below `n` (at most 256), each equally likely: a byte that would favour the low ones is drawn again. */
+function randomBelow(n: number): number {
+  const limit = 256 - (256 % n);
+  for (;;) {
+    const byte = platform.randomBytes(1)[0];
+    if (byte < limit) return byte % n;
+  }
+}
+
 /** 24 characters of letters, digits and symbols (each kind present, so any complexity policy accepts it), none that XML must escape. */
 export function oneTimePassword(): string {
   const kinds = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '-_.+=#%!'];
+  const pick = (chars: string) => chars[randomBelow(chars.length)];
   const all = kinds.join('');
-  const bytes = randomBytes(48);
-  const chars = [...kinds.map((k, i) => k[bytes[i] % k.length]), ...Array.from({ length: 20 }, (_, i) => all[bytes[4 + i] % all.length])];
+  const chars = [...kinds.map(pick), ...Array.from({ length: 20 }, () => pick(all))];
   for (let i = chars.length - 1; i > 0; i--) {
-    const j = bytes[24 + i] % (i + 1);
+    const j = randomBelow(i + 1);
     [chars[i], chars[j]] = [chars[j], chars[i]];
   }
   return chars.join('');
@@ -76,7 +86,7 @@ async function check(ctx: GuestContext, options: Options, facts: Facts | null): 
   if (facts === null) ctx.log.info('the root is not the running system: the scheduled tasks and pending reboots are not checked');
   else {
     if (!facts.task) warnings.push(`the boot task ${BOOT_TASK} is not registered (run install.bat): instances of this image would not configure themselves`);
-    for (const t of [facts.oldTasks ?? []].flat()) warnings.push(`the old guest tools' task "${t}" is registered: remove it (schtasks /Delete /TN "${t}"), it runs old scripts and may hold the Administrator password`);
+    for (const t of list(facts.oldTasks)) warnings.push(`the old guest tools' task "${t}" is registered: remove it (schtasks /Delete /TN "${t}"), it runs old scripts and may hold the Administrator password`);
     if (options.sysprep && facts.rebootPending) blockers.push('a reboot is pending (Windows Update or an installation): sysprep would fail; reboot, then run prepare-image again');
   }
   const setupComplete = await ctx.files.readText(SETUP_COMPLETE);

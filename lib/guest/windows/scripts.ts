@@ -1,4 +1,5 @@
 import { openMetadataSession } from '../../client/session';
+import { reportImgadmError } from '../../image/imgadm';
 import { skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
 import { logScriptLine, scriptOutcome, secondsOption } from '../scripts';
@@ -65,7 +66,7 @@ export const runUserScriptWindows: GuestAction = {
 };
 
 /** imgadm's prepare-image scripts report through prepare-image:state: one that never names that key is an ordinary script. */
-export const isImgadmScript = (script: string) => script.includes('prepare-image:state');
+const isImgadmScript = (script: string) => script.includes('prepare-image:state');
 
 /**
  * After imgadm's prepare-image script: a script that died before it reported `success` or `error`
@@ -81,8 +82,7 @@ async function completeImgadmState(ctx: GuestContext, outcome: ActionOutcome): P
   try {
     const state = await session.get('prepare-image:state');
     if (state === 'success' || state === 'error') return `prepare-image:state ${state}`;
-    await session.put('prepare-image:error', `the operator-script ended without reporting success or error: ${outcome.detail}`);
-    await session.put('prepare-image:state', 'error');
+    await reportImgadmError(session, `the operator-script ended without reporting success or error: ${outcome.detail}`);
     return `prepare-image:state was ${state ?? 'not set'}: error reported`;
   } catch (err) {
     return `prepare-image:state not checked (${(err as Error).message})`;
