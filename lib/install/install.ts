@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandRunner, RootedFiles } from '../guest/context';
+import { isInstalled } from '../guest/linux/programs';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
@@ -31,7 +32,6 @@ const ORIGINAL_NAMES = ['mdata-get', 'set-root-authorized-keys', 'set-rootpasswo
 const COMPAT_DIR = '/lib/smartdc';
 const MAN_DIR = '/usr/share/man/man8';
 const MAN_PAGES = ['sdc-guest.8', ...MDATA_TOOLS.map((t) => `${t}.8`)];
-const CLOUD_INIT = '/usr/bin/cloud-init';
 const CLOUD_INIT_DISABLED = '/etc/cloud/cloud-init.disabled';
 /** The original tools' boot scripts: left in place, they would run our tools again through /lib/smartdc. */
 const OLD_BOOT_SCRIPTS = ['/lib/smartdc/joyent_rc.local', '/lib/smartdc/triton-guest.sh', '/lib/smartdc/firstboot'];
@@ -87,7 +87,7 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
   const linksAndPages = linksAndManPages(options, manDir);
   // The executable (or the launcher and the private runtime) first: everything else links to SDC_GUEST.
   const placements = [...(await executablePlacements(tools, choice)), ...linksAndPages];
-  const cloudInit = options.disableCloudInit && (await ctx.files.stat(CLOUD_INIT)) !== null;
+  const cloudInit = options.disableCloudInit && (await isInstalled(ctx.files, 'cloud-init'));
   await checkPlaces(ctx.files, [...placements.map((p) => p.path), ...(init.kind === 'systemd' ? UNITS.map((u) => u.file) : [init.file]), ...(cloudInit ? [CLOUD_INIT_DISABLED] : [])]);
 
   const { log } = ctx;
@@ -108,7 +108,7 @@ export async function install(ctx: InstallContext, options: InstallOptions): Pro
       await tree.putFile(CLOUD_INIT_DISABLED, 'sdc-guest install --disable-cloud-init: sdc-guest boot applies the metadata instead.\n', 0o644);
       log.info(`${CLOUD_INIT_DISABLED} written: cloud-init stays off, sdc-guest boot does all of it`);
     } else if (options.disableCloudInit) {
-      log.info(`cloud-init is not installed (${CLOUD_INIT}); nothing to disable`);
+      log.info('cloud-init is not installed; nothing to disable');
     }
     const stale = tree.untouched();
     if (stale.length) log.info(`taking back ${stale.length} change(s) of the earlier install that this one does not make: ${stale.map((e) => e.path).join(' ')}`);

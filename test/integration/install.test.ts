@@ -284,6 +284,13 @@ test('--disable-cloud-init without cloud-init installed writes nothing and says 
   assert.not.ok(existsSync(join(root, 'etc/cloud')));
 });
 
+test('--disable-cloud-init finds a cloud-init installed by pip (/usr/local/bin), where boot looks for it', async () => {
+  const root = sysvRoot();
+  put(root, 'usr/local/bin/cloud-init', '#!/usr/bin/python3\n', 0o755);
+  assertOk(await install(root, '--disable-cloud-init'), 'install');
+  assert.ok(existsSync(join(root, 'etc/cloud/cloud-init.disabled')), 'cloud-init disabled');
+});
+
 test('without systemd: our line goes into rc.local before exit 0, once, and survives sh -e', async () => {
   const root = sysvRoot();
   const before = treeListing(root);
