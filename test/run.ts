@@ -5,13 +5,16 @@
 //   node -r tsm test/run.ts unit|integration|vm|all [FILE...]
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { SKIP_MARKER } from './support/skip';
 
 const TIERS = ['unit', 'integration', 'vm'] as const;
 const root = join(__dirname, '..');
 /** A whole file may take this long before it is killed and counted as failed. */
 const FILE_LIMIT_MS = 20 * 60_000;
+/** uvu's summary is at the end: only this much of a file's output is kept to read it. */
+const KEPT_OUTPUT = 64 * 1024;
+const noSkips = process.env.SDC_TEST_NO_SKIP === '1';
 
 interface FileResult {
   passed: number;
@@ -38,9 +41,14 @@ function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'tsm', file], { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
+    let partial = '';
+    let markedSkips = 0;
     child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
       process.stdout.write(chunk);
+      const lines = (partial + chunk.toString('latin1')).split('\n');
+      partial = (lines.pop() as string).slice(-KEPT_OUTPUT);
+      markedSkips += lines.filter((l) => l.includes(SKIP_MARKER)).length;
+      out = (out + chunk.toString('latin1')).slice(-KEPT_OUTPUT);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), FILE_LIMIT_MS);
     child.on('close', (code, signal) => {
@@ -48,7 +56,6 @@ function runFile(file: string): Promise<FileResult> {
       const total = summaryNumber(out, 'Total');
       const passed = summaryNumber(out, 'Passed');
       const declaredSkips = summaryNumber(out, 'Skipped') ?? 0;
-      const markedSkips = out.split('\n').filter((l) => l.includes(SKIP_MARKER)).length;
       if (total === null || passed === null) {
         return resolve({ passed: 0, failed: Math.max(1, total ?? 0), skipped: 0, problem: `no test summary (exit ${code ?? signal})` });
       }
@@ -56,6 +63,8 @@ function runFile(file: string): Promise<FileResult> {
       const result: FileResult = { passed: passed - markedSkips, failed, skipped: declaredSkips + markedSkips };
       if (code !== 0 && failed === 0) return resolve({ ...result, failed: 1, problem: `exited ${code ?? signal} with every test passed` });
       if (failed > 0) result.problem = `${failed} of ${total} did not pass`;
+      // test.skip in a file: with SDC_TEST_NO_SKIP=1 a skip fails, as skipTest's does.
+      if (noSkips && declaredSkips > 0) return resolve({ ...result, failed: failed + declaredSkips, skipped: markedSkips, problem: `${declaredSkips} test(s) skipped with test.skip, and SDC_TEST_NO_SKIP=1` });
       resolve(result);
     });
   });
@@ -68,7 +77,7 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: test/run.ts ${TIERS.join('|')}|all [FILE...]\n`);
     process.exit(3);
   }
-  const files = given.length > 0 ? given.map((f) => join(root, f)) : tiers.flatMap(filesOf);
+  const files = given.length > 0 ? given.map((f) => resolvePath(root, f)) : tiers.flatMap(filesOf);
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const problems: string[] = [];
   const started = Date.now();
