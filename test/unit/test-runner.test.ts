@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 const root = join(__dirname, '..', '..');
 
 function runner(files: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, ['-r', 'tsm', 'test/run.ts', 'unit', ...files.map((f) => `test/fixtures/runner/${f}.ts`)], {
+  const r = spawnSync(process.execPath, ['-r', 'tsm', 'test/run.ts', 'unit', ...files.map((f) => (f.startsWith('/') ? `${f}.ts` : `test/fixtures/runner/${f}.ts`))], {
     cwd: root,
     env: { ...process.env, SDC_TEST_NO_SKIP: undefined, ...env },
     encoding: 'utf8',
@@ -37,10 +37,17 @@ test('skipped tests are counted as skipped, not passed', () => {
   assert.match(r.last, /^2 passed, 0 failed, 2 skipped/);
 });
 
-test('with SDC_TEST_NO_SKIP=1 a run-time skip is a failure', () => {
+test('with SDC_TEST_NO_SKIP=1 a run-time skip and a test.skip are failures', () => {
   const r = runner(['skips'], { SDC_TEST_NO_SKIP: '1' });
   assert.is(r.status, 1);
-  assert.match(r.last, /^2 passed, 1 failed, 1 skipped/);
+  assert.match(r.last, /^2 passed, 2 failed, 0 skipped/);
+  assert.match(r.stdout, /1 test\(s\) skipped with test\.skip, and SDC_TEST_NO_SKIP=1/);
+});
+
+test('a file named by its absolute path, with more output than the runner keeps, is counted whole', () => {
+  const r = runner([join(root, 'test/fixtures/runner/noisy')]);
+  assert.is(r.status, 0, r.last);
+  assert.match(r.last, /^1 passed, 0 failed, 1 skipped/);
 });
 
 test.run();
