@@ -196,18 +196,21 @@ test('scripts are not run under --root unless the root is the running system', a
   assert.not.ok(existsSync(marker));
 });
 
-test('ARP updates: arping on the default-route interface for each IPv4 address; skipped without arping', async () => {
+test('ARP updates: arping on the default-route interface for each IPv4 address, all at once; skipped without arping', async () => {
   const ip = {
     script: `case "$*" in *route*) printf '[{"dst":"default","gateway":"10.0.0.1","dev":"eth0"}]';; *addr*) printf '[{"ifname":"eth0","addr_info":[{"family":"inet","local":"10.0.0.5"},{"family":"inet6","local":"fe80::1"},{"family":"inet","local":"10.0.0.6"}]}]';; esac`,
   };
-  const stubs = makeStubs({ ip, arping: { stdout: 'arping from iputils 20221126' } });
+  // Each arping waits (5 s at most) until all four have started: run one after another, they fail.
+  const started = mkdtempSync(join(tmpdir(), 'arping-'));
+  const together = `if [ "$1" != -V ]; then touch '${started}'/$$; i=0; while [ $(ls '${started}' | wc -l) -lt 4 ]; do i=$((i + 1)); [ $i -gt 100 ] && exit 1; sleep 0.05; done; fi`;
+  const stubs = makeStubs({ ip, arping: { stdout: 'arping from iputils 20221126', script: together } });
   const out = await sendArpUpdates.run(testContext(root(), {}, { path: stubs.path }), {});
   assert.is(out.result, 'ok', out.detail);
-  assert.equal(stubs.calls().filter((c) => c.startsWith('arping -') && !c.startsWith('arping -V')), [
-    'arping -U -c 2 -I eth0 10.0.0.5',
+  assert.equal(stubs.calls().filter((c) => c.startsWith('arping -') && !c.startsWith('arping -V')).sort(), [
     'arping -A -c 2 -I eth0 10.0.0.5',
-    'arping -U -c 2 -I eth0 10.0.0.6',
     'arping -A -c 2 -I eth0 10.0.0.6',
+    'arping -U -c 2 -I eth0 10.0.0.5',
+    'arping -U -c 2 -I eth0 10.0.0.6',
   ]);
   const none = await sendArpUpdates.run(testContext(root(), {}, { path: makeStubs({ ip }).path }), {});
   assert.equal(none, { result: 'skipped', detail: 'arping is not installed (Debian: iputils-arping); no gratuitous ARP sent' });

@@ -38,14 +38,10 @@ export const sendArpUpdates: GuestAction = {
     // iputils arping: -U unsolicited, -A reply mode; both are what neighbours and switches accept.
     const version = await ctx.commands.run('arping', ['-V'], { readOnly: true });
     const iputils = /iputils/i.test(version.stdout + version.stderr);
-    const problems: string[] = [];
-    for (const address of addresses) {
-      const variants = iputils ? [['-U'], ['-A']].map((m) => [...m, '-c', '2', '-I', dev, address]) : [['-U', '-c', '2', '-i', dev, '-S', address, address]];
-      for (const args of variants) {
-        const r = await ctx.commands.run('arping', args, { live: true, timeoutMs: 10_000 });
-        if (r.code !== 0 && !r.skipped) problems.push(`arping ${args.join(' ')} exited ${r.code}`);
-      }
-    }
+    // All at once: each arping takes a second (-c 2), and they do not depend on one another.
+    const runs = addresses.flatMap((address) => (iputils ? [['-U'], ['-A']].map((m) => [...m, '-c', '2', '-I', dev, address]) : [['-U', '-c', '2', '-i', dev, '-S', address, address]]));
+    const results = await Promise.all(runs.map((args) => ctx.commands.run('arping', args, { live: true, timeoutMs: 10_000 })));
+    const problems = results.flatMap((r, i) => (r.code !== 0 && !r.skipped ? [`arping ${runs[i].join(' ')} exited ${r.code}`] : []));
     return problems.length ? failed(problems.join('; ')) : ok(`gratuitous ARP for ${addresses.join(', ')} on ${dev}`);
   },
 };
