@@ -7,7 +7,7 @@ import { GuestFiles } from '../../lib/guest/files';
  * the real command runner over a given PATH (where tests put recording stubs), metadata from a
  * map (a key mapped to `undefined` could not be fetched), and what the run logged and printed.
  */
-export interface TestContext extends GuestContext {
+interface TestContext extends GuestContext {
   /** Log lines as `info: ...`, `warn: ...`, `error: ...`. */
   lines: string[];
   /** What a dry run printed. */
