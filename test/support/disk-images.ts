@@ -6,8 +6,8 @@ import { join } from 'node:path';
  * Sparse disk images holding one kind of signature each, made by the real tools where this
  * machine can run them. Two cannot be made here: this kernel has no md driver (mdadm --create
  * fails) and Debian has no ZFS for it. Those superblocks are written by `writeMdSuperblock` and
- * `writeZfsLabels` after the on-disk layouts, and a test checks that mdadm --examine and blkid -p
- * accept them before they are used.
+ * `writeZfsLabels` after the on-disk layouts, and the disk-format test checks that blkid -p
+ * recognises them, as it does every fixture blkid can see, before they are used.
  */
 
 export function sh(file: string, args: string[], input?: string): string {
