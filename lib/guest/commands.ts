@@ -73,6 +73,11 @@ export class GuestCommands implements CommandRunner {
     }
     if (!file) throw new CommandMissingError(`${name}: command not found`);
     if (!options.quiet) this.options.log.info(`run: ${shown(name, args)}`);
+    return this.start(file, args, options);
+  }
+
+  /** Where every command that runs is started. */
+  protected start(file: string, args: string[], options: RunOptions): Promise<CommandResult> {
     return runProcess(file, args, options);
   }
 }
