@@ -1,20 +1,20 @@
 // Wall time of the mdata-get node bundle over a unix socket and over a pty, next to `node -e 0`.
 import { join } from 'node:path';
 import { MetadataHost } from '../test/support/metadata-host';
+import { bundleCommand } from '../test/support/run-tool';
 import { interleavedMedians } from './timing';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const root = join(__dirname, '..');
-const bundle = join(root, 'dist', 'node', 'mdata-get.cjs');
 
 async function main(): Promise<void> {
   const host = await new MetadataHost(join(root, 'test', 'fixtures', 'scenario-metadata.json'), join(root, 'test', 'fixtures', 'scenario-vm.json')).start(true);
   try {
-    const node = process.execPath;
+    const get = bundleCommand('mdata-get');
     const commands = [
-      { name: 'node -e 0', file: node, args: ['-e', '0'] },
-      { name: 'mdata-get over a socket', file: node, args: [bundle, 'user-script'], env: host.env(false) },
-      { name: 'mdata-get over a pty', file: node, args: [bundle, 'user-script'], env: host.env(true) },
+      { name: 'node -e 0', file: process.execPath, args: ['-e', '0'] },
+      { name: 'mdata-get over a socket', file: get.file, args: [...get.args, 'user-script'], env: host.env(false) },
+      { name: 'mdata-get over a pty', file: get.file, args: [...get.args, 'user-script'], env: host.env(true) },
     ];
     const medians = interleavedMedians(commands, RUNS);
     console.log(`mdata-get (node ${process.version} bundle), ${RUNS} interleaved runs each, median wall time:`);

@@ -3,7 +3,7 @@
 // 100 and 500 clients sending only GETs, and 500 clients of which every 10th request is a PUT.
 // Every scenario gets a fresh server, so its peak RSS (VmHWM) belongs to that scenario alone.
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { encodeFrame, encodeRequest } from '../lib/protocol/v2';
 import { withTimeLimit } from '../lib/time-limit';
 import { memoryMiB } from '../test/support/mdata-server';
 import { startUntil, stop } from '../test/support/processes';
+import { bundleCommand } from '../test/support/run-tool';
 import { median } from './timing';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -33,11 +34,10 @@ const SCENARIOS: Scenario[] = [
 ];
 
 async function startServer(dir: string, clients: number): Promise<ChildProcess> {
-  const bundle = join(root, 'dist', 'node', 'mdata-server.cjs');
-  const entry = existsSync(bundle) ? [bundle] : ['-r', 'tsm', join(root, 'cmd', 'mdata-server.ts')];
   copyFileSync(join(fixtures, 'metadata.json'), join(dir, 'metadata.json'));
-  const args = [...entry, '--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet', '--max-connections', String(clients)];
-  return (await startUntil(process.execPath, args, /listening on/)).child;
+  const { file, args } = bundleCommand('mdata-server');
+  args.push('--socket', join(dir, 's.sock'), '--metadata', join(dir, 'metadata.json'), '--vm', join(fixtures, 'vm.json'), '--quiet', '--max-connections', String(clients));
+  return (await startUntil(file, args, /listening on/)).child;
 }
 
 function connect(path: string): Promise<Socket> {

@@ -49,15 +49,9 @@ export function interleavedSamples(commands: TimedCommand[], runs: number, warmu
   return { wall: samples, cpu: cpu.map((total) => total / runs) };
 }
 
-/** Each command's median wall time and mean CPU time (ms), interleaved as above. */
-export function interleavedTimes(commands: TimedCommand[], runs: number, warmup = 3): { wall: number[]; cpu: number[] } {
-  const { wall, cpu } = interleavedSamples(commands, runs, warmup);
-  return { wall: wall.map(median), cpu };
-}
-
 /** Median wall time (ms) of each command, from interleaved runs. */
 export function interleavedMedians(commands: TimedCommand[], runs: number, warmup = 3): number[] {
-  return interleavedTimes(commands, runs, warmup).wall;
+  return interleavedSamples(commands, runs, warmup).wall.map(median);
 }
 
 /** The median of the same-round ratios a[r] / b[r]: steadier than a ratio of medians when the machine's load drifts. */

@@ -145,7 +145,7 @@ function partitions(firmware: Firmware): { create: string[]; modify: string[]; w
 const WINDOWS_11_CHECKS = ['BypassTPMCheck', 'BypassSecureBootCheck', 'BypassRAMCheck'];
 
 /** Windows Setup from the install media onto disk 0, our drivers and tools from our ISO. */
-export function autounattend(version: WindowsVersion, firmware: Firmware): string {
+function autounattend(version: WindowsVersion, firmware: Firmware): string {
   const layout = partitions(firmware);
   let key = 0;
   const driverPaths = ISO_LETTERS.flatMap((letter) => SETUP_DRIVERS.map((d) => `  <PathAndCredentials wcm:action="add" wcm:keyValue="${++key}"><Path>${letter}:\\windows\\drivers\\${d}\\${version.drivers}\\amd64</Path></PathAndCredentials>`));

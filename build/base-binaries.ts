@@ -19,7 +19,7 @@ const PINS = {
   },
 };
 
-export interface Bases {
+interface Bases {
   linux: string;
   win: string;
 }

@@ -25,7 +25,7 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
-export interface ClientOptions {
+interface ClientOptions {
   open: TransportOpener;
   /** Total budget for everything, including retries (Date.now() ms). */
   deadline: number;

@@ -21,7 +21,7 @@ export class UnsupportedError extends Error {
 /** NOTFOUND for an operation that has no "not found" value (PUT, DELETE); the agent never sends it. */
 export class NotFoundError extends Error {}
 
-export interface SessionOptions {
+interface SessionOptions {
   /** The whole budget in seconds, as `--timeout` gives it; also the text of the timeout message. */
   budgetSeconds: number;
   /** When the budget ends (Date.now() ms); default: budgetSeconds from now. */

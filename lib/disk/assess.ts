@@ -46,7 +46,7 @@ export class BlankDisk {
   }
 }
 
-export type Verdict =
+type Verdict =
   | { kind: 'blank'; disk: BlankDisk }
   /** Our own layout (GPT, one `sdc-data` partition at 1 MiB, our file system): only fstab and mount may be finished. */
   | { kind: 'ours'; fs: FsInfo; mounted: boolean }

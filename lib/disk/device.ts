@@ -5,7 +5,7 @@ import type { BlockSource } from './signatures';
 /** One read never asks for more than this; the probes read a few MiB in all. */
 const MAX_READ = 4 * 1024 * 1024;
 
-export interface OpenedDisk {
+interface OpenedDisk {
   kind: 'block' | 'file';
   /** `major:minor` of a block device. */
   rdev: string | null;

@@ -15,7 +15,7 @@ import { candidateDisks, isMountPoint, loopsBackedBy, partitionName, readSystemV
  * unused, give it one GPT partition and a file system, add it to fstab by UUID and mount it.
  * A disk that holds anything is logged and left alone (exit 0). Safe to run on every boot.
  */
-export interface FormatOptions {
+interface FormatOptions {
   /** Guest path of the disk; default: found from the running system. */
   device?: string;
   fs: FsType;

@@ -44,7 +44,7 @@ function normal(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
-export type FstabChange =
+type FstabChange =
   /** The text with the entry added. */
   | { kind: 'add'; text: string }
   /** The same entry is already there. */

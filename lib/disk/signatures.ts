@@ -22,7 +22,7 @@ export interface Finding {
   detail?: string;
 }
 
-export interface DiskProbe {
+interface DiskProbe {
   size: number;
   findings: Finding[];
   /** The non-zero bytes of the head and tail regions that no finding explains; null when all zero. */
@@ -254,7 +254,7 @@ export function xfsInfo(s: Snapshot, base: number): FsInfo | null {
   return { type: 'xfs', uuid: uuidText(s.at(base + 32, 16)!), label: cString(s.at(base + 108, 12)!) };
 }
 
-export interface GptPartition {
+interface GptPartition {
   index: number;
   typeGuid: string;
   firstLba: number;
@@ -262,7 +262,7 @@ export interface GptPartition {
   name: string;
 }
 
-export interface GptTable {
+interface GptTable {
   sectorSize: number;
   diskGuid: string;
   firstUsableLba: number;

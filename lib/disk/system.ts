@@ -7,7 +7,7 @@ import { parseFstab, unescapeField } from './fstab';
  * mount table and /proc/swaps. Parsing and the decisions made from it are pure functions.
  */
 
-export interface Partition {
+interface Partition {
   name: string;
   dev: string;
   holders: string[];
@@ -31,7 +31,7 @@ export interface BlockDevice {
   backingFile: string | null;
 }
 
-export interface MountEntry {
+interface MountEntry {
   dev: string;
   mountPoint: string;
   fsType: string;

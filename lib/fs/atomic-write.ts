@@ -10,7 +10,7 @@ import { platform } from '../platform';
  * followed), filled, flushed and renamed over the target. A crash leaves the old file or the
  * new one, plus at worst a temp file that `removeStaleTemps` recognises.
  */
-export interface ReplaceOptions {
+interface ReplaceOptions {
   /** Mode of the new file. Default: the mode of the file it replaces, else 0o644. */
   mode?: number;
   /** Owner of the new file. Default: the owner of the file it replaces, when there is one. */

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { platform } from '../platform';
 import type { CommandResult, CommandRunner, GuestLog, RunOptions } from './context';
 
-export class CommandMissingError extends Error {}
+class CommandMissingError extends Error {}
 
 /** Output kept per stream; the rest is dropped (and counted). */
 const MAX_OUTPUT = 1024 * 1024;
@@ -16,7 +16,7 @@ const OUTPUT_DRAIN_MS = 2000;
 /** After SIGTERM at the time limit, this long before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 
-export interface RunnerOptions {
+interface RunnerOptions {
   dryRun: boolean;
   log: GuestLog;
   /** Where a dry run prints the commands it would run. */
@@ -73,6 +73,11 @@ export class GuestCommands implements CommandRunner {
     }
     if (!file) throw new CommandMissingError(`${name}: command not found`);
     if (!options.quiet) this.options.log.info(`run: ${shown(name, args)}`);
+    return this.start(file, args, options);
+  }
+
+  /** Where every command that runs is started. */
+  protected start(file: string, args: string[], options: RunOptions): Promise<CommandResult> {
     return runProcess(file, args, options);
   }
 }

@@ -95,7 +95,7 @@ export interface RunOptions {
   onOutput?: (line: string) => void;
 }
 
-/** System commands, found on PATH, bounded in time and logged. Throws CommandMissingError for a command not on PATH. */
+/** System commands, found on PATH, bounded in time and logged. Throws for a command not on PATH. */
 export interface CommandRunner {
   /** Commands that act on the running system run: the root is `/`, or `--live` says it is the running system. */
   readonly live: boolean;

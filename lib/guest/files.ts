@@ -136,7 +136,7 @@ async function sameContent(a: string, b: string, size: number): Promise<boolean>
   }
 }
 
-export interface FileOptions {
+interface FileOptions {
   root: string;
   dryRun: boolean;
   log: GuestLog;

@@ -47,7 +47,7 @@ function sizeOf(path: string): number {
   }
 }
 
-export type Level = 'info' | 'warn' | 'error';
+type Level = 'info' | 'warn' | 'error';
 
 /**
  * Log lines go to stderr (the journal, under systemd) and, unless this is a dry run, to the log

@@ -3,9 +3,6 @@ import { MetadataUnavailableError, type MetadataView } from './context';
 
 /** The metadata of one run, fetched at its start over one session that is closed again at once. */
 export interface FetchedMetadata extends MetadataView {
-  /** `serial /dev/ttyS1`, or null when no session could be opened. */
-  readonly transport: string | null;
-  readonly protocolVersion: 1 | 2 | null;
   /** Why some or all keys could not be fetched; null when all were. */
   readonly problem: string | null;
 }
@@ -13,8 +10,6 @@ export interface FetchedMetadata extends MetadataView {
 class Fetched implements FetchedMetadata {
   constructor(
     private readonly values: Map<string, string | null>,
-    readonly transport: string | null,
-    readonly protocolVersion: 1 | 2 | null,
     readonly problem: string | null,
   ) {}
 
@@ -26,7 +21,7 @@ class Fetched implements FetchedMetadata {
 
 /** For a run or a tool that reads no metadata: no session is opened, and any key is unavailable. */
 export function noMetadata(): FetchedMetadata {
-  return new Fetched(new Map(), null, null, null);
+  return new Fetched(new Map(), null);
 }
 
 function messageOf(err: unknown): string {
@@ -43,7 +38,7 @@ export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: numbe
   try {
     session = await openMetadataSession({ budgetSeconds, deadline, log });
   } catch (err) {
-    return new Fetched(values, null, null, messageOf(err));
+    return new Fetched(values, messageOf(err));
   }
   const problems: string[] = [];
   try {
@@ -56,5 +51,5 @@ export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: numbe
   } finally {
     await session.close();
   }
-  return new Fetched(values, session.transport, session.protocolVersion, problems.length ? problems.join('; ') : null);
+  return new Fetched(values, problems.length ? problems.join('; ') : null);
 }

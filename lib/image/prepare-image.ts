@@ -20,7 +20,7 @@ import { reportToImgadm, type StateReporter } from './imgadm';
  */
 
 /** Our own state: without removing it, new instances would skip their first boot. */
-export const OWN_STATE = [
+const OWN_STATE = [
   STATE_FILE,
   LOG_FILE,
   SCRIPT_DIR,
@@ -50,19 +50,19 @@ const NETWORK_DIRS = ['/etc/network/interfaces.d', '/etc/netplan', '/etc/systemd
 
 const SSH_KEYGEN_UNIT = 'sdc-ssh-keygen.service';
 
-export type Action =
+type Action =
   | { op: 'remove'; path: string; why: string }
   | { op: 'empty'; path: string; why: string }
   | { op: 'write'; path: string; data: string; mode: number; why: string }
   | { op: 'symlink'; path: string; target: string; why: string }
   | { op: 'run'; command: string; args: string[]; why: string };
 
-export interface PreparePlan {
+interface PreparePlan {
   actions: Action[];
   warnings: string[];
 }
 
-export interface PrepareOptions {
+interface PrepareOptions {
   strict: boolean;
 }
 

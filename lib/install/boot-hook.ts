@@ -13,7 +13,7 @@ export const SDC_GUEST = '/usr/sbin/sdc-guest';
  * network and staging the scripts; `sdc-guest-scripts.service` runs them after that target.
  * Each time limit is longer than every bound inside its command together (docs/install.md).
  */
-export interface Unit {
+interface Unit {
   name: string;
   file: string;
   text: string;

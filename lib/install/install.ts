@@ -18,7 +18,7 @@ export interface InstallContext extends TreeContext {
   commands: CommandRunner;
 }
 
-export interface InstallOptions {
+interface InstallOptions {
   /** The sdc-guest executable to copy (host path). */
   executable: string;
   /** The guest tools this executable has, for the compatibility links. */

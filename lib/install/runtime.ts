@@ -30,7 +30,7 @@ export interface Requirements {
   needs: Record<string, string[]>;
 }
 
-export interface RuntimeChoice {
+interface RuntimeChoice {
   mode: 'direct' | 'private';
   /** One line for the log: what the guest has, and why this mode. */
   reason: string;
@@ -75,13 +75,13 @@ function highest(defs: string[], prefix: string): string | null {
 }
 
 /** A library as a loader would find it, with the versions it defines. */
-export interface FoundLibrary {
+interface FoundLibrary {
   path: string;
   defs: string[];
 }
 
 /** A library that is missing (`lib` null) or lacks symbol versions. */
-export interface UnmetNeed {
+interface UnmetNeed {
   soname: string;
   lib: FoundLibrary | null;
   missing: string[];

@@ -5,14 +5,14 @@ import {
 } from './format';
 
 /** Which directory tree names come from. */
-export type IsoNames = 'joliet' | 'rockridge' | 'iso9660';
+type IsoNames = 'joliet' | 'rockridge' | 'iso9660';
 
-export interface IsoExtent {
+interface IsoExtent {
   lba: number;
   length: number;
 }
 
-export interface IsoEntry {
+interface IsoEntry {
   /** Relative path with '/' separators, no leading slash. */
   path: string;
   type: 'file' | 'dir' | 'symlink';
@@ -48,7 +48,7 @@ export async function openIso(path: string, options: { names?: IsoNames } = {}):
   }
 }
 
-export class IsoImage {
+class IsoImage {
   volumeId = '';
   names: IsoNames = 'iso9660';
   entries: IsoEntry[] = [];

@@ -14,7 +14,7 @@ export type IsoWriteEntry =
   /** A second name for the file at `target` (an archive path): same extent, data stored once. */
   | { path: string; type: 'hardlink'; target: string };
 
-export interface WriteIsoOptions {
+interface WriteIsoOptions {
   /** Up to 32 printable ASCII characters (16 are kept in the Joliet descriptor). */
   volumeId: string;
   applicationId?: string;

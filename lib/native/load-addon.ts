@@ -4,7 +4,7 @@ import { writeFileAtomicSync } from '../fs/atomic-write';
 import { platform } from '../platform';
 
 /** Native addons the tools use. Each is an N-API module, so one build serves Node 20 and 22. */
-export type AddonName = 'serialport' | 'fcntl-lock';
+type AddonName = 'serialport' | 'fcntl-lock';
 
 function devAddonPath(name: AddonName): string {
   // Both lib/native/ (sources under tsm) and dist/node/ (bundles) sit two levels below the root.

@@ -12,7 +12,7 @@ import { detectStack, Probe, STACKS, type RendererName, type Stack } from './sta
  * written only where they changed and only over files we wrote, then the stack reloaded.
  */
 
-export interface ConfigureNetworkOptions {
+interface ConfigureNetworkOptions {
   /** Use this stack instead of detecting one. */
   renderer?: RendererName;
   /** Replace files we did not write, or that were edited since. */
@@ -21,7 +21,7 @@ export interface ConfigureNetworkOptions {
   apply?: boolean;
 }
 
-export interface ConfigureNetworkResult {
+interface ConfigureNetworkResult {
   renderer: RendererName | null;
   /** Guest paths written (or, in a dry run, that would be). */
   written: string[];

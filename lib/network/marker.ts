@@ -20,7 +20,7 @@ export function withMarker(body: string): string {
 }
 
 /** `ours`: written by us and unchanged; `edited`: written by us, changed since; `foreign`: not ours. */
-export type Ownership = 'ours' | 'edited' | 'foreign';
+type Ownership = 'ours' | 'edited' | 'foreign';
 
 export function ownership(content: string): Ownership {
   const m = HEADER.exec(content);

@@ -9,7 +9,7 @@ import { normaliseMac } from './sdc';
  * and every file format are the renderers' business, so Linux and Windows share it.
  */
 
-export interface Route {
+interface Route {
   dst: Cidr;
   /** The next hop, or null for an on-link route (`linklocal` in `sdc:routes`). */
   via: string | null;
@@ -67,7 +67,7 @@ export function networkMetadataOf(metadata: { get(key: string): string | null })
   };
 }
 
-export interface ParsedNetwork {
+interface ParsedNetwork {
   /** null when `sdc:nics` is present but unusable as a whole: then nothing may be written. */
   model: NetworkModel | null;
   /** Bad input, one line each, naming the key, the NIC and the field. */

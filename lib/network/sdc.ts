@@ -6,7 +6,7 @@ import { isObject, own, type Json, type JsonObject } from '../json';
  */
 
 /** One entry of `sdc:routes`. `gateway` is whatever the VM object held (validated by the guest). */
-export interface SdcRoute {
+interface SdcRoute {
   linklocal: boolean;
   dst: string;
   gateway: Json;

@@ -51,7 +51,7 @@ export class Probe {
 }
 
 /** One command; `mayFail` for taking down an interface that may not be up. */
-export interface ApplyStep {
+interface ApplyStep {
   args: string[];
   mayFail?: boolean;
 }

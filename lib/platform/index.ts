@@ -11,7 +11,7 @@ export interface DeviceLock {
  * mdata-client): where the metadata service is, how a serial device is locked, random bytes,
  * how the multi-call executable learns its name, and where native addons may be extracted.
  */
-export interface Platform {
+interface Platform {
   readonly name: 'linux' | 'windows' | 'other';
   /** The second serial port of a KVM/bhyve guest, or null where we know none. */
   readonly serialDevice: string | null;

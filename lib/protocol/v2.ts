@@ -1,7 +1,7 @@
 import { crc32Hex } from './crc32';
 import { decodeBase64Strict, encodeBase64 } from './base64';
 
-export interface V2Frame {
+interface V2Frame {
   reqid: string;
   code: string;
   /** Decoded payload; null when the frame carries none. */

@@ -16,7 +16,7 @@ export interface VmView {
 export type MetadataMap = 'customer_metadata' | 'internal_metadata';
 
 /** The result of a GET: a value to encode, or a FAILURE with a reason. */
-export type Lookup = { value: Json | undefined } | { failure: string };
+type Lookup = { value: Json | undefined } | { failure: string };
 
 function topLevel(view: VmView, key: string): Json | undefined {
   if (key === 'customer_metadata' || key === 'internal_metadata' || key === 'internal_metadata_namespaces') {

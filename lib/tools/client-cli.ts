@@ -6,7 +6,7 @@ import { EXIT, shortName, writeStdout } from './run';
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 
-export interface ToolSpec {
+interface ToolSpec {
   /** Usage after `<argv0>`, as mdata-client prints it: `<keyname>`. */
   usage: string;
   summary: string;
@@ -88,7 +88,7 @@ export function parseToolArgs(args: string[], invokedAs: string, spec: ToolSpec)
   }
 }
 
-export interface ToolMessages {
+interface ToolMessages {
   /** The operation, as in `ERROR: host does not support GET`. */
   command: Operation['code'];
   /** Printed before a FAILURE reply's text: `Error getting metadata for key 'k': `. */

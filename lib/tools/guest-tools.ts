@@ -18,7 +18,7 @@ import { parseGuestArgs, type GuestArgs } from './guest-cli';
 import { EXIT, writeStdout, type ToolMain } from './run';
 
 /** The guest system this executable runs on: its actions in boot order, its paths, its image preparation. */
-export function guestSystem(): GuestSystem {
+function guestSystem(): GuestSystem {
   return platform.name === 'windows' ? WINDOWS_SYSTEM : LINUX_SYSTEM;
 }
 
@@ -51,7 +51,7 @@ async function finish(args: GuestArgs, what: string, outcomes: RunReport['outcom
 }
 
 /** `sdc-guest <action>`: one action alone; it runs whatever the state file says. */
-export function actionTool(action: GuestAction): ToolMain {
+function actionTool(action: GuestAction): ToolMain {
   return async (args) => {
     const parsed = parseGuestArgs(args, { name: action.name, summary: action.summary, options: action.options ?? {} });
     if (typeof parsed === 'number') return parsed;

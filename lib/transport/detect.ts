@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { platform, type Platform } from '../platform';
+import { platform } from '../platform';
 import { PermanentError, type TransportOpener } from './transport';
 
 export interface MetadataTarget {
@@ -16,12 +16,13 @@ function isSocket(path: string): boolean {
 }
 
 /** Where the metadata service is: `MDATA_SOCKET`, `MDATA_SERIAL`, a zone socket, or the second serial port. */
-export function findMetadataTarget(env: NodeJS.ProcessEnv = process.env, plat: Platform = platform): MetadataTarget {
-  if (env.MDATA_SOCKET) return { kind: 'socket', path: env.MDATA_SOCKET };
-  if (env.MDATA_SERIAL) return { kind: 'serial', path: env.MDATA_SERIAL };
-  const socket = plat.zoneSockets.find(isSocket);
+export function findMetadataTarget(): MetadataTarget {
+  const { MDATA_SOCKET, MDATA_SERIAL } = process.env;
+  if (MDATA_SOCKET) return { kind: 'socket', path: MDATA_SOCKET };
+  if (MDATA_SERIAL) return { kind: 'serial', path: MDATA_SERIAL };
+  const socket = platform.zoneSockets.find(isSocket);
   if (socket) return { kind: 'socket', path: socket };
-  if (plat.serialDevice) return { kind: 'serial', path: plat.serialDevice };
+  if (platform.serialDevice) return { kind: 'serial', path: platform.serialDevice };
   throw new PermanentError("I don't know how to get metadata on this system.");
 }
 

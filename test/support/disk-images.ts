@@ -6,8 +6,8 @@ import { join } from 'node:path';
  * Sparse disk images holding one kind of signature each, made by the real tools where this
  * machine can run them. Two cannot be made here: this kernel has no md driver (mdadm --create
  * fails) and Debian has no ZFS for it. Those superblocks are written by `writeMdSuperblock` and
- * `writeZfsLabels` after the on-disk layouts, and a test checks that mdadm --examine and blkid -p
- * accept them before they are used.
+ * `writeZfsLabels` after the on-disk layouts, and the disk-format test checks that blkid -p
+ * recognises them, as it does every fixture blkid can see, before they are used.
  */
 
 export function sh(file: string, args: string[], input?: string): string {
@@ -63,7 +63,7 @@ export function writeAt(path: string, offset: number, data: Buffer): void {
 }
 
 /** Runs `body` with the image on a loop device, always detached afterwards. */
-export function withLoop<T>(image: string, body: (device: string) => T): T {
+function withLoop<T>(image: string, body: (device: string) => T): T {
   const device = sh('losetup', ['--find', '--show', image]).trim();
   try {
     return body(device);
@@ -82,7 +82,7 @@ function md1Checksum(sb: Buffer, length: number): number {
 }
 
 /** An md superblock of `version` (0.90, 1.0, 1.1, 1.2) for a 2-disk RAID1, where that version puts it. */
-export function writeMdSuperblock(path: string, sizeBytes: number, version: '0.90' | '1.0' | '1.1' | '1.2'): number {
+function writeMdSuperblock(path: string, sizeBytes: number, version: '0.90' | '1.0' | '1.1' | '1.2'): void {
   const sectors = Math.floor(sizeBytes / 512);
   if (version === '0.90') {
     const offset = sizeBytes - (sizeBytes % 65536) - 65536;
@@ -98,7 +98,7 @@ export function writeMdSuperblock(path: string, sizeBytes: number, version: '0.9
     for (let i = 0; i < 4096; i += 4) sum += BigInt(sb.readUInt32LE(i));
     sb.writeUInt32LE(Number((sum & 0xffffffffn) + (sum >> 32n)) >>> 0, 38 * 4);
     writeAt(path, offset, sb);
-    return offset;
+    return;
   }
   const superSector = version === '1.0' ? (sectors - 16) - ((sectors - 16) % 8) : version === '1.1' ? 0 : 8;
   const dataOffset = version === '1.0' ? 0 : 2048;
@@ -124,11 +124,10 @@ export function writeMdSuperblock(path: string, sizeBytes: number, version: '0.9
   sb.writeUInt16LE(1, 258); // dev_roles[1] = 1
   sb.writeUInt32LE(md1Checksum(sb, 256 + 2 * 2), 216);
   writeAt(path, superSector * 512, sb);
-  return superSector * 512;
 }
 
 /** ZFS vdev labels L0..L3, each with an uberblock (magic 0x00bab10c, little-endian) in its ring. */
-export function writeZfsLabels(path: string, sizeBytes: number): void {
+function writeZfsLabels(path: string, sizeBytes: number): void {
   const label = 256 * 1024;
   const aligned = sizeBytes - (sizeBytes % label);
   const ub = Buffer.alloc(1024);
@@ -138,7 +137,7 @@ export function writeZfsLabels(path: string, sizeBytes: number): void {
   for (const at of [0, label, aligned - 2 * label, aligned - label]) writeAt(path, at + 128 * 1024 + 4 * 1024, ub);
 }
 
-export interface Fixture {
+interface Fixture {
   name: string;
   /** What our reader must call it. */
   type: string;

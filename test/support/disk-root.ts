@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * the mount table, /proc/swaps, and /dev/<data> as a sparse image file. Plus recording stubs of
  * `mount` and `udevadm` first on PATH.
  */
-export interface FakeDisk {
+interface FakeDisk {
   name: string;
   dev: string;
   sizeBytes: number;

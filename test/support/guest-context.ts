@@ -1,5 +1,6 @@
+import { basename } from 'node:path';
 import { GuestCommands } from '../../lib/guest/commands';
-import { MetadataUnavailableError, type GuestContext, type GuestLog } from '../../lib/guest/context';
+import { MetadataUnavailableError, type CommandResult, type GuestContext, type GuestLog, type RunOptions } from '../../lib/guest/context';
 import { GuestFiles } from '../../lib/guest/files';
 
 /**
@@ -7,13 +8,23 @@ import { GuestFiles } from '../../lib/guest/files';
  * the real command runner over a given PATH (where tests put recording stubs), metadata from a
  * map (a key mapped to `undefined` could not be fetched), and what the run logged and printed.
  */
-export interface TestContext extends GuestContext {
+interface TestContext extends GuestContext {
   /** Log lines as `info: ...`, `warn: ...`, `error: ...`. */
   lines: string[];
   /** What a dry run printed. */
   printed: string[];
-  /** Commands the runner really started: name and arguments. */
+  /** Commands the runner really started: the file's name and the arguments. */
   ran: string[][];
+}
+
+/** The real runner, recording each command it starts. */
+class RecordingCommands extends GuestCommands {
+  readonly ran: string[][] = [];
+
+  protected override start(file: string, args: string[], options: RunOptions): Promise<CommandResult> {
+    this.ran.push([basename(file), ...args]);
+    return super.start(file, args, options);
+  }
 }
 
 export function testContext(
@@ -23,23 +34,21 @@ export function testContext(
 ): TestContext {
   const lines: string[] = [];
   const printed: string[] = [];
-  const ran: string[][] = [];
   const dryRun = options.dryRun === true;
-  const live = options.live ?? true;
   const log: GuestLog = {
     info: (message) => lines.push(`info: ${message}`),
     warn: (message) => lines.push(`warn: ${message}`),
     error: (message) => lines.push(`error: ${message}`),
   };
   const print = (text: string) => printed.push(text);
-  const runner = new GuestCommands({ dryRun, log, print, live, path: options.path ?? '' });
+  const commands = new RecordingCommands({ dryRun, log, print, live: options.live ?? true, path: options.path ?? '' });
   return {
     root,
     dryRun,
     deadline: Date.now() + 60_000,
     lines,
     printed,
-    ran,
+    ran: commands.ran,
     log,
     metadata: {
       get(key) {
@@ -50,14 +59,6 @@ export function testContext(
       },
     },
     files: new GuestFiles({ root, dryRun, log, print }),
-    commands: {
-      live,
-      which: (name) => runner.which(name),
-      run(name, args, runOptions = {}) {
-        const starts = runner.which(name) !== null && !(runOptions.live && !live) && !(dryRun && !runOptions.readOnly);
-        if (starts) ran.push([name, ...args]);
-        return runner.run(name, args, runOptions);
-      },
-    },
+    commands,
   };
 }

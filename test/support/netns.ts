@@ -44,7 +44,7 @@ interface IpRoute {
   type?: string;
 }
 
-export interface KernelState {
+interface KernelState {
   /** `NAME mtu N` and `NAME ADDR/PREFIX`, sorted. */
   links: string[];
   /** `NAME DST via GW` or `NAME DST link`, without the kernel's own prefix and link-local routes. */

@@ -45,7 +45,7 @@ export function planOf(c: NetworkCase): { plan: NetworkPlan; problems: string[];
 
 /** Each renderer's files, and resolv.conf as its own output. */
 export const OUTPUTS = [...RENDERERS, 'resolv-conf'] as const;
-export type OutputName = (typeof OUTPUTS)[number];
+type OutputName = (typeof OUTPUTS)[number];
 
 export function renderOutput(name: OutputName, plan: NetworkPlan): RenderedFile[] {
   return name === 'resolv-conf' ? resolvConf.render(plan.dns) : STACKS[name as RendererName].render(plan);

@@ -25,7 +25,7 @@ export interface DnsView {
   search: string[];
 }
 
-export interface View {
+interface View {
   nics: NicView[];
   dns: DnsView | null;
 }
@@ -60,7 +60,7 @@ export function viewOfPlan(plan: NetworkPlan, byMac: boolean): NicView[] {
 }
 
 /** `[Section]` / `key=value` files (systemd units, GLib key files); sections may repeat. */
-export function readIni(text: string): { name: string; entries: [string, string][] }[] {
+function readIni(text: string): { name: string; entries: [string, string][] }[] {
   const sections: { name: string; entries: [string, string][] }[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -177,7 +177,7 @@ export function readInterfaces(files: string[]): View {
 }
 
 /** Shell-style `KEY='value'` files. */
-export function readShellVars(text: string): Map<string, string> {
+function readShellVars(text: string): Map<string, string> {
   const vars = new Map<string, string>();
   for (const raw of text.split('\n')) {
     const line = raw.trim();

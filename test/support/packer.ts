@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { RUNTIME_FILES } from '../../build/layout';
 
 export const ROOT = join(__dirname, '..', '..');
-export const EPOCH = 1700000000;
+const EPOCH = 1700000000;
 
 export interface PackerRun {
   status: number | null;

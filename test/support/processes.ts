@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /** What `startUntil` keeps of a helper's stderr; the rest is only counted. */
 const STDERR_KEPT = 1024 * 1024;
 
-export interface StartedHelper {
+interface StartedHelper {
   child: ChildProcess;
   match: RegExpMatchArray;
   /** Its stderr so far (the first MiB), after the ready line too unless `readStderr` was false. */

@@ -7,10 +7,10 @@ import { LineSplitter } from '../../lib/server/session';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { encodeV1Success } from '../../lib/protocol/v1';
 
-export type FrameRequest = Extract<AgentRequest, { kind: 'v2' }>;
+type FrameRequest = Extract<AgentRequest, { kind: 'v2' }>;
 
 /** How the host answers one V2 request; `null` keeps silent. The default is a correct reply. */
-export type FrameResponder = (req: FrameRequest, correct: string, socket: Socket, count: number) => string | null;
+type FrameResponder = (req: FrameRequest, correct: string, socket: Socket, count: number) => string | null;
 
 /**
  * How the host answers `NEGOTIATE V2`: `V2_OK` (a V2 host); `FAILURE` (a V1 host); `invalid

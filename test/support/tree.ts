@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
-export interface ListingOptions {
+interface ListingOptions {
   /** Paths under the folder to leave out, with or without a leading `/`; a folder left out goes whole. */
   exclude?: readonly string[];
   /** Begin with a line `.` for the folder itself: its mode and owner. */

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import { repoRoot } from './run-tool';
 
-export interface WineResult {
+interface WineResult {
   code: number | null;
   stdout: string;
   stderr: string;

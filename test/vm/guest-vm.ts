@@ -60,7 +60,7 @@ export interface BootResult {
   serverLog: string;
 }
 
-export interface RunningGuest {
+interface RunningGuest {
   /** Stops the metadata server now (SIGTERM), as when the host agent goes away. */
   stopServer(): Promise<void>;
 }

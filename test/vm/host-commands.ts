@@ -4,13 +4,13 @@ import { spawn } from 'node:child_process';
 
 const OUTPUT_LIMIT = 16 * 1024 * 1024;
 
-export interface CommandResult {
+interface CommandResult {
   code: number | null;
   stdout: Buffer;
   stderr: string;
 }
 
-export interface CommandOptions {
+interface CommandOptions {
   limitMs?: number;
   /** Resolve with the exit code instead of throwing when it is not 0. */
   allowFailure?: boolean;

@@ -10,7 +10,7 @@ interface IpInterface {
   addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
 }
 
-export interface NetworkVm {
+interface NetworkVm {
   nics: { mac: string; ips: string[]; gateways?: string[]; mtu?: number }[];
   routes: Record<string, string>;
   resolvers: string[];

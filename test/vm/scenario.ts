@@ -27,7 +27,7 @@ async function vmUnavailable(tools: string[]): Promise<string | null> {
   return null;
 }
 
-export interface VmSuite {
+interface VmSuite {
   /** A test that skips itself, with the reason, where guests cannot boot or a needed tool is missing. */
   test(name: string, body: () => Promise<void>): void;
   /** A test of a boot that an earlier test made; a failure carries that boot's console. */

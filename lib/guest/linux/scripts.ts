@@ -6,15 +6,15 @@ import { logScriptLine, scriptOutcome } from '../scripts';
 /** Scripts live here, in a folder only root can enter: never a fixed name in a shared /tmp. */
 export const SCRIPT_DIR = '/var/lib/sdc-guest/scripts';
 /** The scripts `boot --scripts-later` left for `boot-scripts`, in the order they run. */
-export const PENDING_FILE = `${SCRIPT_DIR}/pending.json`;
+const PENDING_FILE = `${SCRIPT_DIR}/pending.json`;
 
 /** The option with which `boot` only stages the scripts, for `sdc-guest boot-scripts` to run. */
-export const SCRIPTS_LATER = '--scripts-later';
+const SCRIPTS_LATER = '--scripts-later';
 export const SCRIPTS_LATER_OPTION: Record<string, ActionOption> = {
   [SCRIPTS_LATER]: { help: 'write the operator- and user-script for `sdc-guest boot-scripts` instead of running them (the systemd units do this)' },
 };
 
-export interface PendingScript {
+interface PendingScript {
   /** The action that runs it, whose result it is. */
   action: string;
   name: string;

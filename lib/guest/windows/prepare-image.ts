@@ -15,7 +15,7 @@ import { firstError, queryPowerShell, runOwnScript } from './powershell';
  */
 
 /** Our own state and what the original tools left behind: without removing it, new instances would skip their first boot. */
-export const OWN_STATE = [STATE_DIR, LOG_DIR, SCRIPTS_DIR, USER_SCRIPT, OPERATOR_SCRIPT, USER_DATA, `${SMARTDC}\\tmp`, `${SMARTDC}\\prepare-image.ps1`];
+const OWN_STATE = [STATE_DIR, LOG_DIR, SCRIPTS_DIR, USER_SCRIPT, OPERATOR_SCRIPT, USER_DATA, `${SMARTDC}\\tmp`, `${SMARTDC}\\prepare-image.ps1`];
 
 /** Tasks of the original Windows tools: they run old scripts at boot, and JoyentTask holds the Administrator password. */
 const OLD_TASKS = ['JoyentTask', 'Setup Networking', 'Check if preparing disk image'];

@@ -13,7 +13,7 @@ import { addressesOf, ipRouteArgs, ownedFile, routesOf, safeName, type OwnedFile
  * Values are validated addresses and numbers, single-quoted anyway.
  */
 
-export type IfcfgDialect = 'rh' | 'suse';
+type IfcfgDialect = 'rh' | 'suse';
 
 const DIRS: Record<IfcfgDialect, string> = { rh: '/etc/sysconfig/network-scripts', suse: '/etc/sysconfig/network' };
 export const OWNED: Record<IfcfgDialect, OwnedFiles> = {
