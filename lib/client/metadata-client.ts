@@ -50,7 +50,7 @@ function isRetryable(err: unknown): boolean {
 /**
  * One metadata session as mdata-client runs it: open, reset with an empty line, negotiate V2,
  * then requests. Timeouts and lost connections lead to a new session and a resend with a new
- * request id, until the budget runs out. One request at a time: the session API queues callers.
+ * request id, until the budget runs out. One call at a time: the session API queues callers.
  */
 export class MetadataClient {
   private transport: Transport | null = null;
@@ -140,12 +140,23 @@ export class MetadataClient {
 
   /** Runs one operation; resets and resends on a timeout or a lost connection. */
   async request(op: Operation): Promise<Reply> {
+    return (await this.requestAll([op]))[0];
+  }
+
+  /**
+   * Runs the operations, each answered by its own reply. On a V2 host they go out in one write
+   * and replies are matched by request id (the host answers in order); on a V1 host one at a
+   * time. A timeout or a lost connection resets and resends only what is still unanswered.
+   */
+  async requestAll(ops: Operation[]): Promise<Reply[]> {
+    const replies: Array<Reply | undefined> = ops.map(() => undefined);
     if (!this.transport) await this.start();
     for (;;) {
       const t = this.transport as Transport;
       try {
-        if (this.version === 1) return await this.exchangeV1(t, op);
-        return await this.exchangeV2(t, op);
+        if (this.version === 2) await this.exchangeV2(t, ops, replies);
+        for (let i = 0; i < ops.length; i++) if (replies[i] === undefined) replies[i] = await this.exchangeV1(t, ops[i]);
+        return replies as Reply[];
       } catch (err) {
         if (!isRetryable(err)) throw err;
         await this.pause(reasonOf(err));
@@ -155,16 +166,26 @@ export class MetadataClient {
     }
   }
 
-  private async exchangeV2(t: Transport, op: Operation): Promise<Reply> {
-    const reqid = newRequestId();
-    const key = op.code === 'KEYS' ? undefined : op.key;
-    await this.send(t, encodeRequest(op.code, reqid, key, op.code === 'PUT' ? op.value : undefined));
-    for (;;) {
+  /** Sends every unanswered operation, each with a new request id, in one write; reads until each has its reply. */
+  private async exchangeV2(t: Transport, ops: Operation[], replies: Array<Reply | undefined>): Promise<void> {
+    const waiting = new Map<string, number>();
+    const frames: string[] = [];
+    ops.forEach((op, i) => {
+      if (replies[i] !== undefined) return;
+      let reqid = newRequestId();
+      while (waiting.has(reqid)) reqid = newRequestId();
+      waiting.set(reqid, i);
+      frames.push(encodeRequest(op.code, reqid, op.code === 'KEYS' ? undefined : op.key, op.code === 'PUT' ? op.value : undefined));
+    });
+    await this.send(t, frames.join(''));
+    while (waiting.size > 0) {
       const frame = parseFrame(await this.readLine(t, V2_WAIT_MS));
-      if (!frame || frame.reqid !== reqid) continue;
-      if (frame.code === 'SUCCESS') return { kind: 'success', value: frame.payload ?? Buffer.alloc(0) };
-      if (frame.code === 'NOTFOUND') return { kind: 'notfound' };
-      return { kind: 'failure', message: frame.payload?.toString('utf8') ?? '' };
+      const i = frame ? waiting.get(frame.reqid) : undefined;
+      if (!frame || i === undefined) continue;
+      waiting.delete(frame.reqid);
+      if (frame.code === 'SUCCESS') replies[i] = { kind: 'success', value: frame.payload ?? Buffer.alloc(0) };
+      else if (frame.code === 'NOTFOUND') replies[i] = { kind: 'notfound' };
+      else replies[i] = { kind: 'failure', message: frame.payload?.toString('utf8') ?? '' };
     }
   }
 

@@ -42,6 +42,8 @@ export interface MetadataSession {
   readonly transport: string;
   readonly protocolVersion: 1 | 2;
   get(key: string): Promise<string | null>;
+  /** Each key's value, null when not found, or that key's own error; sent together on a V2 host. */
+  getMany(keys: string[]): Promise<Array<string | null | Error>>;
   /** The value's bytes exactly as the host sent them. */
   getBytes(key: string): Promise<Buffer | null>;
   keys(): Promise<string[] | null>;
@@ -68,6 +70,20 @@ export async function openMetadataSession(options: SessionOptions): Promise<Meta
   return new Session(client, `${target.kind} ${target.path}`);
 }
 
+/** What a reply means: the value, null for not found, or a typed error. */
+function valueOf(op: Operation, reply: Reply): Buffer | null {
+  switch (reply.kind) {
+    case 'success':
+      return reply.value;
+    case 'notfound':
+      return null;
+    case 'failure':
+      throw new HostFailureError(reply.message);
+    case 'unsupported':
+      throw new UnsupportedError(op.code);
+  }
+}
+
 class Session implements MetadataSession {
   private readonly queue = new SerialQueue();
 
@@ -77,10 +93,10 @@ class Session implements MetadataSession {
     return this.client.protocolVersion;
   }
 
-  /** One request at a time; after a failure that retrying did not cure, the next call starts a new session. */
-  private request(op: Operation): Promise<Reply> {
+  /** One call at a time; after a failure that retrying did not cure, the next call starts a new session. */
+  private requestAll(ops: Operation[]): Promise<Reply[]> {
     return this.queue.run(() =>
-      this.client.request(op).catch(async (err: unknown) => {
+      this.client.requestAll(ops).catch(async (err: unknown) => {
         await this.client.close();
         throw err;
       }),
@@ -88,17 +104,20 @@ class Session implements MetadataSession {
   }
 
   private async value(op: Operation): Promise<Buffer | null> {
-    const reply = await this.request(op);
-    switch (reply.kind) {
-      case 'success':
-        return reply.value;
-      case 'notfound':
-        return null;
-      case 'failure':
-        throw new HostFailureError(reply.message);
-      case 'unsupported':
-        throw new UnsupportedError(op.code);
-    }
+    const [reply] = await this.requestAll([op]);
+    return valueOf(op, reply);
+  }
+
+  async getMany(keys: string[]): Promise<Array<string | null | Error>> {
+    const ops: Operation[] = keys.map((key) => ({ code: 'GET', key }));
+    const replies = await this.requestAll(ops);
+    return replies.map((reply, i) => {
+      try {
+        return valueOf(ops[i], reply)?.toString('utf8') ?? null;
+      } catch (err) {
+        return err as Error;
+      }
+    });
   }
 
   async getBytes(key: string): Promise<Buffer | null> {

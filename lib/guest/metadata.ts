@@ -29,7 +29,7 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * Opens a session within the budget, reads `keys` (sent one after another on the one session),
+ * Opens a session within the budget, reads `keys` (sent together on the one session),
  * and closes it, so that scripts run afterwards can use the metadata service themselves.
  */
 export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: number, deadline: number, log: (line: string) => void): Promise<FetchedMetadata> {
@@ -43,11 +43,13 @@ export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: numbe
   const problems: string[] = [];
   try {
     const wanted = [...new Set(keys)];
-    const results = await Promise.allSettled(wanted.map((key) => session.get(key)));
+    const results = await session.getMany(wanted);
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') values.set(wanted[i], r.value);
-      else problems.push(`${wanted[i]}: ${messageOf(r.reason)}`);
+      if (r instanceof Error) problems.push(`${wanted[i]}: ${r.message}`);
+      else values.set(wanted[i], r);
     });
+  } catch (err) {
+    problems.push(messageOf(err));
   } finally {
     await session.close();
   }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HostFailureError, openMetadataSession } from '../../lib/client/session';
+import { encodeFrame } from '../../lib/protocol/v2';
 import { MetadataHost } from '../support/metadata-host';
+import { ScriptedHost } from '../support/scripted-host';
 import { bundleCommand, repoRoot, runTool } from '../support/run-tool';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
@@ -52,7 +54,42 @@ for (const pty of [false, true]) {
       await host.close();
     }
   });
+
+  test(`over ${over}: getMany sends 40 GETs together and gets each its own value, in order`, async () => {
+    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
+    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
+    const notes: string[] = [];
+    const session = await openMetadataSession({ budgetSeconds: 20, target, log: (l) => notes.push(l) });
+    try {
+      const keys = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
+      const expected = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
+      const all = await session.getMany(Array.from({ length: 40 }, (_, i) => keys[i % keys.length]));
+      assert.equal(all, Array.from({ length: 40 }, (_, i) => expected[i % keys.length]));
+      assert.equal(notes, [], 'no reset was needed');
+    } finally {
+      await session.close();
+      await host.close();
+    }
+  });
 }
+
+test('getMany: a key the host answers with FAILURE gets its own error; the others their values', async () => {
+  const host = await new ScriptedHost({
+    values: { plain: 'value', script: 'x' },
+    respond: (req, correct) => (req.payload === 'script' ? encodeFrame(req.reqid, 'FAILURE', 'boom') : correct),
+  }).listen();
+  const session = await openMetadataSession({ budgetSeconds: 20, target: { kind: 'socket', path: host.path } });
+  try {
+    const [plain, script, nosuch] = await session.getMany(['plain', 'script', 'nosuch']);
+    assert.is(plain, 'value');
+    assert.instance(script, HostFailureError);
+    assert.is((script as HostFailureError).reason, 'boom');
+    assert.is(nosuch, null);
+  } finally {
+    await session.close();
+    await host.close();
+  }
+});
 
 test('over a pty, the session holds the serial lock until close(); a waiting mdata-get then succeeds', async () => {
   const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(true);

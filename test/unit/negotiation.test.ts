@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetadataClient } from '../../lib/client/metadata-client';
+import { encodeFrame } from '../../lib/protocol/v2';
 import { LineChannel } from '../../lib/transport/line-channel';
 import type { Transport } from '../../lib/transport/transport';
 import { ScriptedHost, STALE_INPUT, type Dialect, type ScriptedHostOptions } from '../support/scripted-host';
@@ -18,9 +19,10 @@ class InMemoryTransport implements Transport {
   readonly input = new LineChannel(this.stream);
   private pending = '';
 
-  constructor(private readonly host: ScriptedHost) {}
+  constructor(private readonly host: ScriptedHost, private readonly writes: string[]) {}
 
   async write(data: string): Promise<void> {
+    this.writes.push(data);
     this.pending += data;
     const lines = this.pending.split('\n');
     this.pending = lines.pop() ?? '';
@@ -40,15 +42,16 @@ class InMemoryTransport implements Transport {
 function client(options: ScriptedHostOptions, budgetMs = 5000) {
   const host = new ScriptedHost({ values, ...options });
   let opened = 0;
+  const writes: string[] = [];
   const c = new MetadataClient({
     open: async () => {
       opened++;
-      return new InMemoryTransport(host);
+      return new InMemoryTransport(host, writes);
     },
     deadline: Date.now() + budgetMs,
     budgetSeconds: budgetMs / 1000,
   });
-  return { c, host, opened: () => opened };
+  return { c, host, writes, opened: () => opened };
 }
 
 
@@ -72,6 +75,39 @@ for (const [dialect, version] of DIALECTS) {
     });
   }
 }
+
+const GETS = ['plain', 'script', 'nosuch'].map((key) => ({ code: 'GET', key }) as const);
+const ANSWERS = [{ kind: 'success', value: Buffer.from('value') }, { kind: 'success', value: Buffer.from('#!/bin/sh\n.dot\n') }, { kind: 'notfound' }];
+const getLines = (writes: string[]) => writes.map((w) => w.split('\n').filter((l) => /^V2 .* GET |^GET /.test(l)).length).filter((n) => n > 0);
+
+test('V2: GETs go out in one write, and replies in another order, with a stale frame among them, are matched by id', async () => {
+  const held: string[] = [];
+  const { c, writes } = client({
+    respond: (_req, correct, socket, count) => {
+      held.unshift(correct);
+      if (count === 3) socket.write(`${encodeFrame('0badf00d', 'SUCCESS', 'stale')}${held.join('')}`);
+      return null;
+    },
+  });
+  assert.equal(await c.requestAll(GETS), ANSWERS);
+  assert.equal(getLines(writes), [3]);
+  await c.close();
+});
+
+test('V2: a host that answers the first of three GETs, then goes silent: a new session resends only the other two', async () => {
+  const { c, host, opened } = client({ respond: (_req, correct, _socket, count) => (count === 2 || count === 3 ? null : correct) }, 4000);
+  assert.equal(await c.requestAll(GETS), ANSWERS);
+  assert.is(opened(), 2);
+  assert.is(host.requests, 5);
+  await c.close();
+});
+
+test('V1: the GETs of one call go one at a time, each after the last reply', async () => {
+  const { c, writes } = client({ dialect: 'FAILURE' });
+  assert.equal(await c.requestAll(GETS), ANSWERS);
+  assert.equal(getLines(writes), [1, 1, 1]);
+  await c.close();
+});
 
 test('no answer to the reset: a new session within the budget, then V2', async () => {
   const { c, opened } = client({ ignoreFirstLines: 2 }, 10_000);
