@@ -1,9 +1,10 @@
 // The in-process session API against a real mdata-server, over a unix socket and over a pty:
-// plain values, typed errors, overlapping calls, and the serial lock held until close().
+// plain values, typed errors, overlapping calls, GETs sent together, and the serial lock held until close().
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HostFailureError, openMetadataSession } from '../../lib/client/session';
+import { HostFailureError, openMetadataSession, type MetadataSession } from '../../lib/client/session';
+import type { MetadataTarget } from '../../lib/transport/detect';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { MetadataHost } from '../support/metadata-host';
 import { ScriptedHost } from '../support/scripted-host';
@@ -11,14 +12,28 @@ import { bundleCommand, repoRoot, runTool } from '../support/run-tool';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
 
+/** A session on a fresh mdata-server over a pty or a unix socket, with the progress notes it logged; both closed after `fn`. */
+async function withSession(pty: boolean, fn: (session: MetadataSession, target: MetadataTarget, notes: string[]) => Promise<void>): Promise<void> {
+  const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
+  const target: MetadataTarget = pty ? { kind: 'serial', path: host.device } : { kind: 'socket', path: host.socket };
+  const notes: string[] = [];
+  const session = await openMetadataSession({ budgetSeconds: 20, target, log: (l) => notes.push(l) });
+  try {
+    await fn(session, target, notes);
+  } finally {
+    await session.close();
+    await host.close();
+  }
+}
+
+const KEYS = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
+const VALUES = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
+
 for (const pty of [false, true]) {
   const over = pty ? 'a pty' : 'a unix socket';
 
-  test(`over ${over}: values, keys, put, delete and typed errors`, async () => {
-    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
-    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
-    const session = await openMetadataSession({ budgetSeconds: 20, target });
-    try {
+  test(`over ${over}: values, keys, put, delete and typed errors`, () =>
+    withSession(pty, async (session, target) => {
       assert.is(session.protocolVersion, 2);
       assert.is(session.transport, `${target.kind} ${target.path}`);
       assert.is(await session.get('sdc:uuid'), '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f');
@@ -31,46 +46,22 @@ for (const pty of [false, true]) {
       const refused = await session.put('sdc:alias', 'x').then(() => null, (err: unknown) => err);
       assert.instance(refused, HostFailureError);
       assert.is((refused as HostFailureError).reason, 'Cannot update the "sdc" Namespace.');
-    } finally {
-      await session.close();
-      await host.close();
-    }
-  });
+    }));
 
-  test(`over ${over}: 30 overlapping calls on one session all get their own answers at once`, async () => {
-    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
-    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
-    const notes: string[] = [];
-    const session = await openMetadataSession({ budgetSeconds: 20, target, log: (l) => notes.push(l) });
-    try {
-      const keys = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
-      const expected = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
-      const all = await Promise.all(Array.from({ length: 30 }, (_, i) => session.get(keys[i % keys.length])));
-      all.forEach((value, i) => assert.is(value, expected[i % keys.length]));
+  test(`over ${over}: 30 overlapping calls on one session all get their own answers at once`, () =>
+    withSession(pty, async (session, _target, notes) => {
+      const all = await Promise.all(Array.from({ length: 30 }, (_, i) => session.get(KEYS[i % KEYS.length])));
+      all.forEach((value, i) => assert.is(value, VALUES[i % KEYS.length]));
       // A stalled waiter would run into an idle limit, and the session would reset and say so.
       assert.equal(notes, [], 'no reset was needed');
-    } finally {
-      await session.close();
-      await host.close();
-    }
-  });
+    }));
 
-  test(`over ${over}: getMany sends 40 GETs together and gets each its own value, in order`, async () => {
-    const host = await new MetadataHost(join(fixtures, 'scenario-metadata.json'), join(fixtures, 'scenario-vm.json')).start(pty);
-    const target = pty ? { kind: 'serial' as const, path: host.device } : { kind: 'socket' as const, path: host.socket };
-    const notes: string[] = [];
-    const session = await openMetadataSession({ budgetSeconds: 20, target, log: (l) => notes.push(l) });
-    try {
-      const keys = ['user-script', 'no-newline', 'sdc:uuid', 'nosuch', 'empty'];
-      const expected = ['#!/bin/sh\necho hi\n', 'abc', '7b7b0c3e-5b6a-4c3e-9f0e-1a2b3c4d5e6f', null, ''];
-      const all = await session.getMany(Array.from({ length: 40 }, (_, i) => keys[i % keys.length]));
-      assert.equal(all, Array.from({ length: 40 }, (_, i) => expected[i % keys.length]));
+  test(`over ${over}: getMany sends 40 GETs together and gets each its own value, in order`, () =>
+    withSession(pty, async (session, _target, notes) => {
+      const all = await session.getMany(Array.from({ length: 40 }, (_, i) => KEYS[i % KEYS.length]));
+      assert.equal(all, Array.from({ length: 40 }, (_, i) => VALUES[i % KEYS.length]));
       assert.equal(notes, [], 'no reset was needed');
-    } finally {
-      await session.close();
-      await host.close();
-    }
-  });
+    }));
 }
 
 test('getMany: a key the host answers with FAILURE gets its own error; the others their values', async () => {
