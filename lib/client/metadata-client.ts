@@ -177,7 +177,7 @@ export class MetadataClient {
       waiting.set(reqid, i);
       frames.push(encodeRequest(op.code, reqid, op.code === 'KEYS' ? undefined : op.key, op.code === 'PUT' ? op.value : undefined));
     });
-    await this.send(t, frames.join(''));
+    if (frames.length > 0) await this.send(t, frames.join(''));
     while (waiting.size > 0) {
       const frame = parseFrame(await this.readLine(t, V2_WAIT_MS));
       const i = frame ? waiting.get(frame.reqid) : undefined;

@@ -102,6 +102,13 @@ test('V2: a host that answers the first of three GETs, then goes silent: a new s
   await c.close();
 });
 
+test('no operations: nothing is written after the negotiation', async () => {
+  const { c, writes } = client({});
+  assert.equal(await c.requestAll([]), []);
+  assert.equal(writes, ['\nNEGOTIATE V2\n']);
+  await c.close();
+});
+
 test('V1: the GETs of one call go one at a time, each after the last reply', async () => {
   const { c, writes } = client({ dialect: 'FAILURE' });
   assert.equal(await c.requestAll(GETS), ANSWERS);
