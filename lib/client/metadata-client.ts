@@ -144,12 +144,12 @@ export class MetadataClient {
   }
 
   /**
-   * Runs the operations, each answered by its own reply. On a V2 host they go out in one write
-   * and replies are matched by request id (the host answers in order); on a V1 host one at a
-   * time. A timeout or a lost connection resets and resends only what is still unanswered.
+   * Runs the operations, each answered by its own reply, filled into `replies` as they come: when
+   * it throws (the budget ran out), the replies it got are still there. On a V2 host they go out
+   * in one write and replies are matched by request id (the host may answer in another order); on
+   * a V1 host one at a time. A timeout or a lost connection resets and resends only the unanswered.
    */
-  async requestAll(ops: Operation[]): Promise<Reply[]> {
-    const replies: Array<Reply | undefined> = ops.map(() => undefined);
+  async requestAll(ops: Operation[], replies: Array<Reply | undefined> = ops.map(() => undefined)): Promise<Reply[]> {
     if (!this.transport) await this.start();
     for (;;) {
       const t = this.transport as Transport;

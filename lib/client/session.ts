@@ -42,7 +42,7 @@ export interface MetadataSession {
   readonly transport: string;
   readonly protocolVersion: 1 | 2;
   get(key: string): Promise<string | null>;
-  /** Each key's value, null when not found, or that key's own error; sent together on a V2 host. */
+  /** Each key's value, null when not found, or that key's own error (the values read before the budget ran out are kept); sent together on a V2 host. */
   getMany(keys: string[]): Promise<Array<string | null | Error>>;
   /** The value's bytes exactly as the host sent them. */
   getBytes(key: string): Promise<Buffer | null>;
@@ -94,9 +94,9 @@ class Session implements MetadataSession {
   }
 
   /** One call at a time; after a failure that retrying did not cure, the next call starts a new session. */
-  private requestAll(ops: Operation[]): Promise<Reply[]> {
+  private requestAll(ops: Operation[], replies?: Array<Reply | undefined>): Promise<Reply[]> {
     return this.queue.run(() =>
-      this.client.requestAll(ops).catch(async (err: unknown) => {
+      this.client.requestAll(ops, replies).catch(async (err: unknown) => {
         await this.client.close();
         throw err;
       }),
@@ -110,8 +110,14 @@ class Session implements MetadataSession {
 
   async getMany(keys: string[]): Promise<Array<string | null | Error>> {
     const ops: Operation[] = keys.map((key) => ({ code: 'GET', key }));
-    const replies = await this.requestAll(ops);
+    const replies: Array<Reply | undefined> = ops.map(() => undefined);
+    // The values that came before a failure (the budget ran out) are kept; the rest get its error.
+    const failure = await this.requestAll(ops, replies).then(
+      () => null,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
     return replies.map((reply, i) => {
+      if (reply === undefined) return failure as Error;
       try {
         return valueOf(ops[i], reply)?.toString('utf8') ?? null;
       } catch (err) {

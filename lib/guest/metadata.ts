@@ -48,8 +48,6 @@ export async function fetchMetadata(keys: Iterable<string>, budgetSeconds: numbe
       if (r instanceof Error) problems.push(`${wanted[i]}: ${r.message}`);
       else values.set(wanted[i], r);
     });
-  } catch (err) {
-    problems.push(messageOf(err));
   } finally {
     await session.close();
   }

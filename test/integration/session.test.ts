@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HostFailureError, openMetadataSession, type MetadataSession } from '../../lib/client/session';
+import { BudgetExhaustedError, HostFailureError, openMetadataSession, type MetadataSession } from '../../lib/client/session';
 import type { MetadataTarget } from '../../lib/transport/detect';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { MetadataHost } from '../support/metadata-host';
@@ -63,6 +63,20 @@ for (const pty of [false, true]) {
       assert.equal(notes, [], 'no reset was needed');
     }));
 }
+
+test('getMany: when the budget runs out on a key the host never answers, the values read are kept', async () => {
+  const host = await new ScriptedHost({ values: { plain: 'value', script: 'x' }, respond: (req, correct) => (req.payload === 'script' ? null : correct) }).listen();
+  const session = await openMetadataSession({ budgetSeconds: 3, target: { kind: 'socket', path: host.path } });
+  try {
+    const [plain, script, nosuch] = await session.getMany(['plain', 'script', 'nosuch']);
+    assert.is(plain, 'value');
+    assert.instance(script, BudgetExhaustedError);
+    assert.is(nosuch, null);
+  } finally {
+    await session.close();
+    await host.close();
+  }
+});
 
 test('getMany: a key the host answers with FAILURE gets its own error; the others their values', async () => {
   const host = await new ScriptedHost({

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MetadataClient } from '../../lib/client/metadata-client';
+import { BudgetExhaustedError, MetadataClient, type Reply } from '../../lib/client/metadata-client';
 import { encodeFrame } from '../../lib/protocol/v2';
 import { LineChannel } from '../../lib/transport/line-channel';
 import type { Transport } from '../../lib/transport/transport';
@@ -99,6 +99,15 @@ test('V2: a host that answers the first of three GETs, then goes silent: a new s
   assert.equal(await c.requestAll(GETS), ANSWERS);
   assert.is(opened(), 2);
   assert.is(host.requests, 5);
+  await c.close();
+});
+
+test('V2: when the budget runs out with one GET unanswered, the replies that came are kept in the caller\'s array', async () => {
+  const { c } = client({ respond: (req, correct) => (req.payload === 'script' ? null : correct) }, 3000);
+  const replies: Array<Reply | undefined> = GETS.map(() => undefined);
+  const thrown = await c.requestAll(GETS, replies).then(() => null, (err: unknown) => err);
+  assert.instance(thrown, BudgetExhaustedError);
+  assert.equal(replies, [ANSWERS[0], undefined, ANSWERS[2]]);
   await c.close();
 });
 
