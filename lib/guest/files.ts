@@ -177,7 +177,11 @@ export class GuestFiles implements RootedFiles {
   }
 
   async list(path: string): Promise<string[]> {
-    return readdir(await resolveInRoot(this.options.root, path)).catch(() => []);
+    return readdir(await resolveInRoot(this.options.root, path)).catch((err: NodeJS.ErrnoException) => {
+      // A folder that is there but cannot be read must not pass for an empty one.
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+      throw err;
+    });
   }
 
   async write(path: string, data: string | Buffer, given: WriteOptions = {}): Promise<boolean> {
