@@ -212,8 +212,18 @@ test('ARP updates: arping on the default-route interface for each IPv4 address, 
     'arping -U -c 2 -I eth0 10.0.0.5',
     'arping -U -c 2 -I eth0 10.0.0.6',
   ]);
+  rmSync(started, { recursive: true });
   const none = await sendArpUpdates.run(testContext(root(), {}, { path: makeStubs({ ip }).path }), {});
   assert.equal(none, { result: 'skipped', detail: 'arping is not installed (Debian: iputils-arping); no gratuitous ARP sent' });
+});
+
+test('ARP updates: an arping that cannot be started is a problem of its own, and the others are still waited for', async () => {
+  const ip = { script: `case "$*" in *route*) printf '[{"dev":"eth0"}]';; *addr*) printf '[{"addr_info":[{"family":"inet","local":"10.0.0.5"}]}]';; esac` };
+  // After answering -V, the stub points its own first line at an interpreter that does not exist.
+  const stubs = makeStubs({ ip, arping: { stdout: 'arping from iputils 20221126', script: `[ "$1" = -V ] && sed -i '1s|.*|#!/nonexistent/sh|' "$0"` } });
+  const out = await sendArpUpdates.run(testContext(root(), {}, { path: stubs.path }), {});
+  assert.is(out.result, 'failed');
+  assert.match(out.detail, /^arping -U -c 2 -I eth0 10\.0\.0\.5: .*ENOENT.*; arping -A -c 2 -I eth0 10\.0\.0\.5: .*ENOENT/);
 });
 
 test('a dry run changes nothing and shows the plan, never a secret', async () => {

@@ -40,8 +40,11 @@ export const sendArpUpdates: GuestAction = {
     const iputils = /iputils/i.test(version.stdout + version.stderr);
     // All at once: each arping takes a second (-c 2), and they do not depend on one another.
     const runs = addresses.flatMap((address) => (iputils ? [['-U'], ['-A']].map((m) => [...m, '-c', '2', '-I', dev, address]) : [['-U', '-c', '2', '-i', dev, '-S', address, address]]));
-    const results = await Promise.all(runs.map((args) => ctx.commands.run('arping', args, { live: true, timeoutMs: 10_000 })));
-    const problems = results.flatMap((r, i) => (r.code !== 0 && !r.skipped ? [`arping ${runs[i].join(' ')} exited ${r.code}`] : []));
+    const results = await Promise.allSettled(runs.map((args) => ctx.commands.run('arping', args, { live: true, timeoutMs: 10_000 })));
+    const problems = results.flatMap((r, i) => {
+      if (r.status === 'rejected') return [`arping ${runs[i].join(' ')}: ${(r.reason as Error).message}`];
+      return r.value.code !== 0 && !r.value.skipped ? [`arping ${runs[i].join(' ')} exited ${r.value.code}`] : [];
+    });
     return problems.length ? failed(problems.join('; ')) : ok(`gratuitous ARP for ${addresses.join(', ')} on ${dev}`);
   },
 };
