@@ -32,6 +32,21 @@ async function loggedPty(device: string, socket: string, logFile: string): Promi
   return child;
 }
 
+/**
+ * The boot's commands, run one after another as it ran them, except the arpings, which it starts
+ * together: they run in the background and are waited for. Stops at the first that fails.
+ */
+function replayScript(reset: string, get: string, commandLines: string[]): string {
+  const quiet = (c: string) => `${c} </dev/null >/dev/null 2>&1`;
+  const lines = ['set -e', reset, quiet(get)];
+  commandLines.forEach((c, i) => {
+    const together = /^arping -[UA] /.test(c);
+    lines.push(together ? `${quiet(c)} &` : quiet(c));
+    if (together && !/^arping -[UA] /.test(commandLines[i + 1] ?? '')) lines.push('wait');
+  });
+  return `${lines.join('\n')}\n`;
+}
+
 const sessionsIn = (logFile: string) => readFileSync(logFile, 'latin1').split('NEGOTIATE V2').length - 1;
 
 async function main(): Promise<void> {
@@ -55,18 +70,23 @@ async function main(): Promise<void> {
   const bridge = await loggedPty(device, host.socket, wire);
   try {
     const env = { MDATA_SERIAL: device, PATH: `${stubs.path}:${process.env.PATH}` };
-    // Each boot starts from the fixture root again; the copy's own cost is measured alone.
-    const fresh = `rm -rf '${guest}' && cp -a '${template}' '${guest}'`;
+    // Each boot starts from the fixture root again, and with an empty call log (every stub reads it
+    // whole to number its calls, so a growing one would slow the stubs run by run); the copy's own
+    // cost is measured alone.
+    const calls = join(stubs.path, 'calls.log');
+    const fresh = `: > '${calls}' && rm -rf '${guest}' && cp -a '${template}' '${guest}'`;
     const sessionsBefore = sessionsIn(wire);
     const once = spawnSync('sh', ['-c', `${fresh} && exec '${executable}' boot --root '${guest}' --live`], { env, encoding: 'utf8', timeout: 60_000 });
     if (once.status !== 0) throw new Error(`sdc-guest boot exited ${once.status}: ${once.stderr}`);
     const sessionsPerBoot = sessionsIn(wire) - sessionsBefore;
     // The scripts the boot ran stay where it wrote them: a copy of that root outlives the next fresh one.
     const replayRoot = join(work, 'replay-root');
-    spawnSync('cp', ['-a', guest, replayRoot]);
+    if (spawnSync('cp', ['-a', guest, replayRoot]).status !== 0) throw new Error('could not copy the booted root');
     const commandLines = [...once.stderr.matchAll(/: run: (.*)$/gm)].map((m) => m[1].split(guest).join(replayRoot));
     const replay = join(work, 'replay.sh');
-    writeFileSync(replay, [`'${mdataGet}' user-data`, ...commandLines].map((c) => `${c} </dev/null >/dev/null 2>&1\n`).join(''));
+    writeFileSync(replay, replayScript(`: > '${calls}'`, `'${mdataGet}' user-data`, commandLines));
+    const check = spawnSync('sh', [replay], { env, encoding: 'utf8', timeout: 60_000 });
+    if (check.status !== 0) throw new Error(`the floor's replay failed (exit ${check.status})`);
     const commands = [
       { name: 'mdata-get user-data, pty', file: 'sh', args: ['-c', `exec '${mdataGet}' user-data`], env },
       { name: 'first boot, pty', file: 'sh', args: ['-c', `${fresh} && exec '${executable}' boot --root '${guest}' --live`], env },
