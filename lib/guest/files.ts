@@ -71,6 +71,10 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
     const candidate = [...resolved, name];
     const isLast = pending.length === 0;
     const info = await lstat(hostJoin(root, guest, candidate)).catch(() => null);
+    if (info === null && !pending.includes('..')) {
+      // Nothing there, so no link below it either: the rest is only spelled out.
+      return hostJoin(root, guest, [...candidate, ...pending]);
+    }
     if (!info?.isSymbolicLink() || (isLast && !followLast)) {
       resolved = candidate;
       continue;

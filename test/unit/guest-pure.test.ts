@@ -57,6 +57,9 @@ test('a path resolves through symlinks inside the root and never leaves it', asy
   assert.is(await resolveInRoot(root, '/lib/smartdc/x'), join(root, 'usr/lib/smartdc/x'));
   assert.is(await resolveInRoot(root, '/etc/escape'), join(root, 'etc/passwd'));
   assert.is(await resolveInRoot(root, '/../../etc/../etc/hosts'), join(root, 'etc/real/hosts'));
+  // Below a missing folder nothing is looked up; back out of one with `..` and links count again.
+  assert.is(await resolveInRoot(root, '/nosuch/dir/file'), join(root, 'nosuch/dir/file'));
+  assert.is(await resolveInRoot(root, '/nosuch/../etc/hosts'), join(root, 'etc/real/hosts'));
   const loop = await resolveInRoot(root, '/loop1').then(() => null, (err: Error) => err.message);
   assert.match(loop ?? '', /too many levels of symbolic links/);
 });
