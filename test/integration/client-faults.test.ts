@@ -184,14 +184,17 @@ test('once the budget is spent, requests still queued fail at once, with no new 
     const session = await openMetadataSession({ budgetSeconds: 1, target: { kind: 'socket', path: host.path } });
     let connectionsAtFirstFailure = -1;
     const keys = Array.from({ length: 10 }, (_, i) => `key${i}`);
+    const started = Date.now();
     const results = await Promise.allSettled(
       keys.map((k) => session.get(k).catch((err: unknown) => {
         if (connectionsAtFirstFailure < 0) connectionsAtFirstFailure = host.connections;
         throw err;
       })),
     );
+    const settledMs = Date.now() - started;
     await session.close();
     for (const r of results) assert.instance(r.status === 'rejected' ? r.reason : null, BudgetExhaustedError);
+    assert.ok(settledMs < 2500, `all ten settled ${settledMs} ms after the 1 s budget began`);
     assert.is(host.connections, connectionsAtFirstFailure, 'no connection after the budget ran out');
   }),
 );
