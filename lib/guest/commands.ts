@@ -89,8 +89,6 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: platform.processGroups,
       windowsHide: true,
-      env: options.env ? { ...process.env, ...options.env } : process.env,
-      cwd: options.cwd,
     });
     const streams = { stdout: new Collector(options.onOutput), stderr: new Collector(options.onOutput) };
     child.stdout.on('data', (chunk: Buffer) => streams.stdout.add(chunk));

@@ -87,8 +87,6 @@ export interface RunOptions {
   readOnly?: boolean;
   /** Acts on the running kernel or its services (`hostname`, `ip`, `mount`): not run under `--root` without `--live`. */
   live?: boolean;
-  env?: Record<string, string>;
-  cwd?: string;
   /** Not logged: a poll repeated many times. */
   quiet?: boolean;
   /** Each line of output as it comes (scripts' output goes to the log as it happens). */

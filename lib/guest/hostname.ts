@@ -1,5 +1,10 @@
 import type { GuestContext } from './context';
 
+/** One DNS label (RFC 1123): letters, digits and inner hyphens, 1 to 63 characters. */
+export function isHostLabel(label: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label);
+}
+
 /** Where a guest's name comes from, the first with a usable value: `hostname`, else `sdc:hostname`, else `sdc:uuid`. */
 export const HOSTNAME_KEYS = ['hostname', 'sdc:hostname', 'sdc:uuid'] as const;
 

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { BudgetExhaustedError } from '../client/session';
 import { withTimeLimit } from '../time-limit';
-import { fail, parseToolArgs, reportFailure, withSession, writeErr, type ParsedArgs } from './client-cli';
+import { fail, parseToolArgs, reportFailure, withSession, type ParsedArgs } from './client-cli';
 import { EXIT, type ToolMain } from './run';
 
 const ALLOW_INVALID_UTF8 = '--allow-invalid-utf8';
@@ -45,21 +45,18 @@ export const main: ToolMain = async (args, invokedAs) => {
   if (parsed.args.length >= 2) {
     value = Buffer.from(parsed.args[1], 'utf8');
   } else if (process.stdin.isTTY) {
-    writeErr('ERROR: either specify the metadata value as the second command-line argument, or pipe content to stdin.');
-    return EXIT.ERROR;
+    return fail('ERROR: either specify the metadata value as the second command-line argument, or pipe content to stdin.');
   } else {
     try {
       value = await readStdin(parsed);
     } catch (err) {
       if (err instanceof BudgetExhaustedError) return reportFailure(err, '');
       if (err instanceof ValueTooLargeError) return fail(err.message);
-      writeErr(`ERROR: could not read from stdin: ${(err as Error).message}`);
-      return EXIT.ERROR;
+      return fail(`ERROR: could not read from stdin: ${(err as Error).message}`);
     }
   }
   if (!parsed.flags.has(ALLOW_INVALID_UTF8) && !isUtf8(value)) {
-    writeErr(`ERROR: the value is not valid UTF-8, and the metadata service stores text; ${ALLOW_INVALID_UTF8} stores it with each bad byte replaced`);
-    return EXIT.ERROR;
+    return fail(`ERROR: the value is not valid UTF-8, and the metadata service stores text; ${ALLOW_INVALID_UTF8} stores it with each bad byte replaced`);
   }
   return withSession(parsed, { command: 'PUT', failurePrefix: `Error putting metadata for key '${key}': ` }, async (session) => {
     await session.put(key, value);

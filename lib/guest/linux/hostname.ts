@@ -1,10 +1,10 @@
 import { ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
-import { chooseHostname, HOSTNAME_KEYS } from '../hostname';
+import { chooseHostname, HOSTNAME_KEYS, isHostLabel } from '../hostname';
 
 /** A host name of RFC 1123 labels: letters, digits and inner hyphens, 1-63 each, 253 in all. */
 export function isValidHostname(name: string): boolean {
-  return name.length <= 253 && name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+  return name.length <= 253 && name.split('.').every(isHostLabel);
 }
 
 /** The loopback line we keep for the host name, as Debian does. */

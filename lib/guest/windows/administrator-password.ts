@@ -1,5 +1,5 @@
 import { failed, ok, skipped, type GuestAction } from '../action';
-import { firstError, runOwnScript } from './powershell';
+import { failureText, runOwnScript } from './powershell';
 
 /**
  * Reads the password from stdin as raw UTF-8 bytes (not through the console's code page) and
@@ -45,7 +45,7 @@ export const setAdministratorPassword: GuestAction = {
     const r = await runOwnScript(ctx, 'set-administrator-password', SET_PASSWORD_SCRIPT, { input: password, timeoutMs: 120_000 });
     if (r.skipped) return skipped('not run: the root is not the running system');
     if (ctx.dryRun) return ok('the Administrator password would be set from administrator_pw');
-    if (r.code !== 0) return failed(`${r.timedOut ? 'killed at its time limit' : `exited ${r.code}`}: ${firstError(r)}`);
+    if (r.code !== 0) return failed(failureText(r));
     return ok('Administrator password set from administrator_pw');
   },
 };

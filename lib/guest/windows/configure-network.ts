@@ -3,7 +3,7 @@ import { adaptersFromQuery, bindToAdapters, networkScript, planAdapterChanges, t
 import { sleep } from '../../time-limit';
 import { failed, ok, okUnlessProblems, skipped, type ActionOutcome, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
-import { firstError, queryPowerShell, runOwnScript } from './powershell';
+import { failureText, queryPowerShell, runOwnScript } from './powershell';
 
 /** How long NICs of sdc:nics may take to appear (their driver starts late at boot), at most. */
 const ADAPTER_WAIT_MS = 30_000;
@@ -91,7 +91,7 @@ export const configureNetworkWindows: GuestAction = {
       if (r.skipped) return skipped('not run: the root is not the running system');
       if (ctx.dryRun) return finish(ctx, all, ok(`would change ${changed.join(', ')}`));
       if (r.code === 0) return finish(ctx, all, ok(`changed ${changed.join(', ')}`));
-      const error = r.timedOut ? 'killed at its time limit' : `exited ${r.code}: ${firstError(r)}`;
+      const error = failureText(r);
       ctx.log.warn(`attempt ${attempt} of ${APPLY_ATTEMPTS}: the change script ${error}`);
       if (attempt === APPLY_ATTEMPTS) return finish(ctx, all, failed(`not configured after ${APPLY_ATTEMPTS} attempts: ${error}`));
       await sleep(RETRY_DELAY_MS);

@@ -5,7 +5,7 @@ import { probeDisk } from '../../disk/signatures';
 import { list, psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
-import { firstError, queryPowerShell, runOwnScript } from './powershell';
+import { failureText, queryPowerShell, runOwnScript } from './powershell';
 
 /** One disk as Get-Disk reports it. */
 export interface WindowsDisk {
@@ -136,7 +136,7 @@ export const formatSecondaryDiskWindows: GuestAction = {
     const r = await runOwnScript(ctx, 'format-secondary-disk', formatScript(disk, letter), { timeoutMs: 600_000 });
     if (r.skipped) return skipped('not run: the root is not the running system');
     if (ctx.dryRun) return ok(`disk ${disk.number} would get a GPT, one NTFS volume and ${letter}:`);
-    if (r.code !== 0) return failed(`disk ${disk.number}: ${r.timedOut ? 'killed at its time limit' : `exited ${r.code}`}: ${firstError(r)}`);
+    if (r.code !== 0) return failed(`disk ${disk.number}: ${failureText(r)}`);
     return ok(`disk ${disk.number}: GPT, one NTFS volume ${DATA_LABEL} as ${letter}:`);
   },
 };

@@ -1,8 +1,8 @@
 import { psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
-import { chooseHostname, HOSTNAME_KEYS } from '../hostname';
+import { chooseHostname, HOSTNAME_KEYS, isHostLabel } from '../hostname';
 import { STATE_DIR } from './paths';
-import { firstError, queryPowerShell, runOwnScript } from './powershell';
+import { failureText, queryPowerShell, runOwnScript } from './powershell';
 
 /** NetBIOS names, and so Windows computer names, hold at most 15 characters. */
 const NETBIOS_MAX = 15;
@@ -18,7 +18,7 @@ const HOSTNAME_REBOOT_MARKER = `${STATE_DIR}\\hostname-reboot`;
  */
 export function computerName(value: string): string | null {
   const label = value.trim().split('.')[0];
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label) || /^\d+$/.test(label)) return null;
+  if (!isHostLabel(label) || /^\d+$/.test(label)) return null;
   const short = label.slice(0, NETBIOS_MAX).replace(/-+$/, '');
   return /^\d+$/.test(short) ? null : short;
 }
@@ -65,7 +65,7 @@ export const setHostnameWindows: GuestAction = {
     if (same(rebootedFor)) return failed(`the computer name is still ${names.active} after a reboot for ${name}; not rebooting again`);
     if (!same(names.pending)) {
       const r = await runOwnScript(ctx, 'set-hostname', renameScript(name), { timeoutMs: 120_000 });
-      if (!ctx.dryRun && r.code !== 0) return failed(`Rename-Computer ${name} ${r.timedOut ? 'was killed at its time limit' : `exited ${r.code}`}: ${firstError(r)}`);
+      if (!ctx.dryRun && r.code !== 0) return failed(`Rename-Computer ${name} ${failureText(r)}`);
     }
     await ctx.files.mkdir(STATE_DIR, 0o755);
     await ctx.files.write(HOSTNAME_REBOOT_MARKER, `${name}\n`);

@@ -28,6 +28,11 @@ export function firstError(r: CommandResult): string {
   return r.stderr.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
+/** Why a PowerShell command failed: killed at its limit or its exit status, then its first error line. */
+export function failureText(r: CommandResult): string {
+  return `${r.timedOut ? 'killed at its time limit' : `exited ${r.code}`}: ${firstError(r)}`;
+}
+
 /** Runs a .ps1 file of the guest with the flags every script gets. It acts on the running system. */
 export function runPs1(ctx: GuestContext, path: string, options: RunOptions): Promise<CommandResult> {
   return ctx.commands.run(POWERSHELL, [...POWERSHELL_FLAGS, '-File', ctx.files.hostPath(path)], { live: true, ...options });
