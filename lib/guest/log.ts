@@ -11,9 +11,10 @@ const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
 /** Past this size the log file becomes `<file>.1` and a new one starts: at most two files of this size. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
-/** The log file one run writes to, and how big it is, shared by every action's logger. */
+/** The log file one run writes to, held open for the run, and how big it is, shared by every action's logger. */
 class LogFile {
   private size: number;
+  private fd: number | null = null;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -22,17 +23,16 @@ class LogFile {
 
   append(text: string): void {
     try {
-      if (this.size + text.length > MAX_LOG_BYTES) {
+      const bytes = Buffer.byteLength(text);
+      if (this.size + bytes > MAX_LOG_BYTES) {
+        if (this.fd !== null) closeSync(this.fd);
+        this.fd = null;
         renameSync(this.path, `${this.path}.1`);
         this.size = 0;
       }
-      const fd = openSync(this.path, APPEND_FLAGS, 0o644);
-      try {
-        writeSync(fd, text);
-      } finally {
-        closeSync(fd);
-      }
-      this.size += Buffer.byteLength(text);
+      this.fd ??= openSync(this.path, APPEND_FLAGS, 0o644);
+      writeSync(this.fd, text);
+      this.size += bytes;
     } catch {
       // A log file we cannot write (read-only /var) must not stop the boot; stderr has the line.
     }
