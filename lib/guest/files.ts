@@ -241,8 +241,8 @@ export class GuestFiles implements RootedFiles {
   }
 
   async link(path: string, target: string): Promise<boolean> {
-    if ((await this.readlink(path)) === target) return false;
     const real = await resolveInRoot(this.options.root, path, false);
+    if ((await readlink(real).catch(() => null)) === target) return false;
     if (this.options.dryRun) {
       this.options.print(`would link ${path} -> ${target}\n`);
       return true;

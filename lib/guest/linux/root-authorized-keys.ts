@@ -13,7 +13,7 @@ export const setRootAuthorizedKeys: GuestAction = {
     const sshDir = `${await homeOf(ctx.files, 'root')}/.ssh`;
     const file = `${sshDir}/authorized_keys`;
     const overwrite = (ctx.metadata.get('overwrite_root_akeys') ?? '').trim().toLowerCase() === 'overwrite';
-    if (!overwrite && (await ctx.files.read(file)) !== null) return skipped(`${file} exists and overwrite_root_akeys is not OVERWRITE`);
+    if (!overwrite && (await ctx.files.stat(file)) !== null) return skipped(`${file} exists and overwrite_root_akeys is not OVERWRITE`);
     await ctx.files.mkdir(sshDir, 0o700);
     const text = keys.endsWith('\n') || keys === '' ? keys : `${keys}\n`;
     const changed = await ctx.files.write(file, text, { mode: 0o600, owner: { uid: 0, gid: 0 } });

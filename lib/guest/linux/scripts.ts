@@ -55,21 +55,22 @@ export async function readPending(ctx: GuestContext): Promise<PendingScript[]> {
  */
 export async function runOrStageScript(ctx: GuestContext, options: ActionOptions, action: string, name: string, script: string, timeoutSeconds: number): Promise<ActionOutcome> {
   await writeScript(ctx, name, script);
-  if (options[SCRIPTS_LATER] !== true) return runStoredScript(ctx, name, timeoutSeconds);
+  if (options[SCRIPTS_LATER] !== true) return runStoredScript(ctx, name, timeoutSeconds, script);
   const pending = (await readPending(ctx)).filter((p) => p.action !== action);
   await writePending(ctx, [...pending, { action, name, timeoutSeconds }]);
   return { result: 'staged', detail: `${name} staged for sdc-guest boot-scripts` };
 }
 
 /**
- * Runs a script written by `runOrStageScript` (with /bin/sh when it has no `#!` line), bounded by
- * `timeoutSeconds`. Its output goes to the log line by line; its exit status is the outcome.
+ * Runs a script written by `runOrStageScript` (its text as `written`, else read back; with /bin/sh
+ * when it has no `#!` line), bounded by `timeoutSeconds`. Its output goes to the log line by line;
+ * its exit status is the outcome.
  * Scripts act on the running system, so under `--root` without `--live` they are not run.
  */
-export async function runStoredScript(ctx: GuestContext, name: string, timeoutSeconds: number): Promise<ActionOutcome> {
+export async function runStoredScript(ctx: GuestContext, name: string, timeoutSeconds: number, written?: string): Promise<ActionOutcome> {
   await waitForNetwork(ctx);
   const file = ctx.files.hostPath(`${SCRIPT_DIR}/${name}`);
-  const script = (await ctx.files.readText(`${SCRIPT_DIR}/${name}`)) ?? '';
+  const script = written ?? (await ctx.files.readText(`${SCRIPT_DIR}/${name}`)) ?? '';
   const [command, args] = script.startsWith('#!') ? [file, []] : ['/bin/sh', [file]];
   const r = await ctx.commands.run(command, args, { live: true, timeoutMs: timeoutSeconds * 1000, onOutput: logScriptLine(ctx) });
   return scriptOutcome(ctx, name, r, timeoutSeconds);
