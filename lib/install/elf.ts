@@ -33,6 +33,7 @@ const EM_X86_64 = 62;
 /** Bounds that no real file reaches; a file past them is refused, not followed. */
 const MAX_ENTRIES = 100_000;
 const MAX_STRING = 4096;
+const MAX_PROGRAM_HEADERS_BYTES = 64 * 1024;
 
 type Read = (offset: number, length: number) => Buffer;
 
@@ -83,6 +84,7 @@ function parse(read: Read, source: string | Uint8Array): ElfDynamic {
   const phentsize = ehdr.readUInt16LE(54);
   const phnum = ehdr.readUInt16LE(56);
   if (phentsize < 56) fail('bad program header size');
+  if (phentsize * phnum > MAX_PROGRAM_HEADERS_BYTES) fail(`program header table of ${phentsize * phnum} bytes`);
 
   const segments: Segment[] = [];
   const table = exact(phoff, phentsize * phnum);
@@ -119,6 +121,7 @@ function parse(read: Read, source: string | Uint8Array): ElfDynamic {
 
   const tags = new Map<number, number>();
   const neededOffsets: number[] = [];
+  if (dynamic.filesz > MAX_ENTRIES * 16) fail(`dynamic section of ${dynamic.filesz} bytes`);
   const entries = exact(dynamic.offset, dynamic.filesz);
   for (let at = 0; at + 16 <= entries.length; at += 16) {
     const tag = Number(entries.readBigInt64LE(at));
@@ -138,13 +141,20 @@ function parse(read: Read, source: string | Uint8Array): ElfDynamic {
     const n = tags.get(tag) ?? 0;
     return n <= MAX_ENTRIES ? n : fail(`${n} version entries`);
   };
+  // All version records together, so that nested counts cannot multiply past the bound.
+  let records = 0;
+  const record = (): void => {
+    if (++records > MAX_ENTRIES) fail(`more than ${MAX_ENTRIES} version records`);
+  };
   if (tags.has(DT_VERNEED)) {
     let at = fileOffset(tags.get(DT_VERNEED)!);
     for (let i = 0, n = count(DT_VERNEEDNUM); i < n; i++) {
+      record();
       const need = exact(at, 16);
       const versions: string[] = [];
       let aux = at + need.readUInt32LE(8);
-      for (let j = 0, m = need.readUInt16LE(2); j < m && j < MAX_ENTRIES; j++) {
+      for (let j = 0, m = need.readUInt16LE(2); j < m; j++) {
+        record();
         const entry = exact(aux, 16);
         versions.push(str(entry.readUInt32LE(8)));
         aux += entry.readUInt32LE(12);
@@ -159,6 +169,7 @@ function parse(read: Read, source: string | Uint8Array): ElfDynamic {
   if (tags.has(DT_VERDEF)) {
     let at = fileOffset(tags.get(DT_VERDEF)!);
     for (let i = 0, n = count(DT_VERDEFNUM); i < n; i++) {
+      record();
       const def = exact(at, 20);
       if ((def.readUInt16LE(2) & VER_FLG_BASE) === 0) result.versionDefs.push(str(exact(at + def.readUInt32LE(12), 8).readUInt32LE(0)));
       const next = def.readUInt32LE(16);

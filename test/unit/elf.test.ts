@@ -1,7 +1,9 @@
 // lib/install/elf.ts against the host's own libraries (what objdump says of them), and against
 // broken and hostile images: a clear ElfError or a result, never a crash, a hang or a huge read.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ElfError, readElfDynamic } from '../../lib/install/elf';
@@ -55,6 +57,21 @@ test('not ELF, 32-bit, empty: one ElfError each', () => {
   elf32[4] = 1;
   assert.throws(() => readElfDynamic(elf32), (e: Error) => e instanceof ElfError && /not a 64-bit little-endian x86-64/.test(e.message));
   assert.throws(() => readElfDynamic(Buffer.alloc(0)), (e: Error) => e instanceof ElfError);
+});
+
+test('a header that claims a 4 GiB program header table is refused before anything is read', () => {
+  const header = Buffer.alloc(64);
+  header.writeUInt32BE(0x7f454c46, 0);
+  header[4] = 2;
+  header[5] = 1;
+  header.writeUInt16LE(62, 18);
+  header.writeBigUInt64LE(64n, 32);
+  header.writeUInt16LE(0xffff, 54);
+  header.writeUInt16LE(0xffff, 56);
+  const file = join(mkdtempSync(join(tmpdir(), 'elf-')), 'huge');
+  writeFileSync(file, header);
+  assert.throws(() => readElfDynamic(file), (e: Error) => e instanceof ElfError && /program header table of 4294836225 bytes/.test(e.message));
+  rmSync(dirname(file), { recursive: true });
 });
 
 test('every truncation of a real library: a result or an ElfError, nothing else', () => {
