@@ -6,7 +6,6 @@ import { hasNoUsablePassword } from '../guest/linux/root-password';
 import { SCRIPT_DIR } from '../guest/linux/scripts';
 import { USER_DATA_FILE } from '../guest/linux/user-data';
 import { accountFields } from '../guest/linux/users';
-import { LOG_FILE } from '../guest/log';
 import { STATE_FILE } from '../guest/state';
 import { STRICT_WARNINGS } from '../guest/system';
 import { ownership } from '../network/marker';
@@ -19,10 +18,9 @@ import { reportToImgadm, type StateReporter } from './imgadm';
  * (paths found under the root, commands), then either listed (dry run) or carried out.
  */
 
-/** Our own state: without removing it, new instances would skip their first boot. */
+/** Our own state: without removing it, new instances would skip their first boot. The log file goes with the rest of /var/log. */
 const OWN_STATE = [
   STATE_FILE,
-  LOG_FILE,
   SCRIPT_DIR,
   USER_DATA_FILE,
   '/etc/hostid',
@@ -71,20 +69,27 @@ async function exists(ctx: GuestContext, path: string): Promise<boolean> {
   return (await ctx.files.lstat(path)) !== null;
 }
 
-/** Entries of a guest folder (names); none for a symlinked folder. */
+/** Entries of a guest folder (names, sorted); none for a symlinked folder. */
 async function list(ctx: GuestContext, dir: string): Promise<string[]> {
-  return (await ctx.files.lstat(dir))?.isDirectory() ? (await ctx.files.list(dir)).sort() : [];
+  return (await ctx.files.lstat(dir))?.isDirectory() ? entries(ctx, dir) : [];
 }
 
-/** Every non-folder entry under `dir`, recursively, without following symlinks. */
+async function entries(ctx: GuestContext, dir: string): Promise<string[]> {
+  return (await ctx.files.list(dir)).sort();
+}
+
+/** Every non-folder entry under `dir`, recursively, without following symlinks; each entry lstat'ed once. */
 async function filesUnder(ctx: GuestContext, dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const name of await list(ctx, dir)) {
-    const path = posix.join(dir, name);
-    if ((await ctx.files.lstat(path))?.isDirectory()) found.push(...(await filesUnder(ctx, path)));
-    else found.push(path);
-  }
-  return found;
+  const walk = async (folder: string, names: string[]): Promise<string[]> => {
+    const found: string[] = [];
+    for (const name of names) {
+      const path = posix.join(folder, name);
+      if ((await ctx.files.lstat(path))?.isDirectory()) found.push(...(await walk(path, await entries(ctx, path))));
+      else found.push(path);
+    }
+    return found;
+  };
+  return walk(dir, await list(ctx, dir));
 }
 
 /** A regular file's text; empty for anything else (a FIFO is never opened). */
