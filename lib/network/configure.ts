@@ -67,7 +67,7 @@ async function writeFiles(ctx: GuestContext, files: RenderedFile[], force: boole
     const old = await ctx.files.readText(file.path);
     // A plain resolv.conf where nothing manages it is what the installer or a DHCP client left:
     // the metadata's resolvers replace it. Our own, edited since, is kept like any edited file.
-    if (file.path === resolvConf.PATH && old !== null && ownership(old) === 'foreign' && !force) {
+    if (file.replacesForeign && old !== null && ownership(old) === 'foreign' && !force) {
       ctx.log.info(`${file.path} was not written by configure-network; replaced, as nothing else manages it`);
     } else if (old !== null && old !== file.content && ownership(old) !== 'ours' && !force) {
       const whose = ownership(old) === 'edited' ? 'was edited since configure-network wrote it' : 'was not written by configure-network';

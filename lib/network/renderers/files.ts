@@ -10,6 +10,8 @@ export interface RenderedFile {
   mode: number;
   /** The interface the file configures (null: several, or none), for reloading only what changed. */
   interface: string | null;
+  /** Written only where nothing else manages it, so one we did not write is replaced, not left alone. */
+  replacesForeign?: boolean;
 }
 
 /** Where a renderer's files live, so files it wrote earlier and no longer writes can be removed. */
