@@ -18,7 +18,6 @@ export type Step =
   | { kind: 'fstab'; entry: FstabEntry };
 
 export interface Layout {
-  sectorSize: number;
   startLba: number;
   sizeLba: number;
   /** The partition's byte range on the disk. */
@@ -53,7 +52,7 @@ export function layoutFor(diskBytes: number, sectorSize: number): Layout {
   const startLba = PARTITION_OFFSET / sectorSize;
   const endExclusive = Math.floor((lastUsable + 1) / grain) * grain;
   const sizeLba = endExclusive - startLba;
-  return { sectorSize, startLba, sizeLba, offset: startLba * sectorSize, bytes: sizeLba * sectorSize };
+  return { startLba, sizeLba, offset: startLba * sectorSize, bytes: sizeLba * sectorSize };
 }
 
 /** Reserved blocks, as the original tools scaled them: smaller share on bigger disks. */

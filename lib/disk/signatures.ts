@@ -263,10 +263,6 @@ interface GptPartition {
 }
 
 interface GptTable {
-  sectorSize: number;
-  diskGuid: string;
-  firstUsableLba: number;
-  lastUsableLba: number;
   partitions: GptPartition[];
 }
 
@@ -305,13 +301,7 @@ function readGptAt(s: Snapshot, sectorSize: number, lba: number): GptTable | nul
       name: name.slice(0, (name + '\0').indexOf('\0')),
     });
   }
-  return {
-    sectorSize,
-    diskGuid: guidText(s.at(at + 56, 16)!),
-    firstUsableLba: s.u64(at + 40)!,
-    lastUsableLba: s.u64(at + 48)!,
-    partitions,
-  };
+  return { partitions };
 }
 
 /** The GPT when both headers are valid and describe the same partitions; null otherwise. */

@@ -78,8 +78,8 @@ export function withBootLine(text: string | null): string {
 export type InitSystem = { kind: 'systemd'; booted: boolean } | { kind: 'rc.local'; file: string };
 
 /** systemd when the root has it (or runs it), else the rc.local that the root's init runs (Red Hat's lives in /etc/rc.d). */
-export async function initSystemOf({ files, live }: InstallContext): Promise<InitSystem> {
-  const booted = live && (await files.stat('/run/systemd/system'))?.isDirectory() === true;
+export async function initSystemOf({ files, commands }: InstallContext): Promise<InitSystem> {
+  const booted = commands.live && (await files.stat('/run/systemd/system'))?.isDirectory() === true;
   if (booted || (await files.stat('/usr/lib/systemd/systemd')) || (await files.stat('/lib/systemd/systemd'))) return { kind: 'systemd', booted };
   const redHat = (await files.stat('/etc/redhat-release')) || (await files.stat('/etc/rc.d/rc.local'));
   return { kind: 'rc.local', file: redHat ? '/etc/rc.d/rc.local' : '/etc/rc.local' };

@@ -13,8 +13,7 @@ import { chooseRuntime, executablePlacements, linuxToolsAt, PRIVATE_RUNTIME_HOME
 import { InstallTree, type TreeContext } from './tree';
 
 export interface InstallContext extends TreeContext {
-  /** Commands that act on the running system run (`systemctl daemon-reload`). */
-  live: boolean;
+  /** Its `live` says whether commands that act on the running system run (`systemctl daemon-reload`). */
   commands: CommandRunner;
 }
 

@@ -13,7 +13,7 @@ function contextOf(args: GuestArgs, name: string): InstallContext {
   const log = new ToolLog(null, name);
   const print = writeStdout;
   const { root, dryRun, live } = args;
-  return { root, dryRun, live, log, print, files: new GuestFiles({ root, dryRun, log, print }), commands: new GuestCommands({ dryRun, log, print, live }) };
+  return { root, dryRun, log, files: new GuestFiles({ root, dryRun, log, print }), commands: new GuestCommands({ dryRun, log, print, live }) };
 }
 
 /** What makes the run impossible before it starts, as one line; null when it can go on. */

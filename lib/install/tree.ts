@@ -10,8 +10,6 @@ export interface TreeContext {
   dryRun: boolean;
   files: RootedFiles;
   log: GuestLog;
-  /** Where a dry run prints what it would change. */
-  print: (text: string) => void;
 }
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
