@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/atomic-write';
 import { platform } from '../platform';
@@ -60,7 +60,7 @@ function loadFromSea(sea: typeof import('node:sea'), name: AddonName, mod: { exp
       }
       // The folder is private and named by the content, and files land by rename: a file of
       // the right size there is complete and ours.
-      if (!existsSync(file) || statSync(file).size !== bytes.length) writeFileAtomicSync(file, bytes, { mode: 0o700, durable: false });
+      if (statSync(file, { throwIfNoEntry: false })?.size !== bytes.length) writeFileAtomicSync(file, bytes, { mode: 0o700, durable: false });
       process.dlopen(mod, file);
       return;
     } catch (err) {
