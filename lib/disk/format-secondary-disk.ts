@@ -169,9 +169,6 @@ async function runSteps(ctx: GuestContext, facts: DiskFacts, target: Target, ste
   return EXIT.OK;
 }
 
-/** Commands that act on the running system, not only on the disk: under --root they run with --live only. */
-const LIVE_COMMANDS = new Set(['mount', 'udevadm', 'partx']);
-
 /** Runs one step (or, in a dry run, says what it would do); returns a problem, or null. */
 async function runStep(ctx: GuestContext, facts: DiskFacts, target: Target, layout: Layout, step: Step): Promise<string | null> {
   switch (step.kind) {
@@ -183,7 +180,7 @@ async function runStep(ctx: GuestContext, facts: DiskFacts, target: Target, layo
       }
       // Each command has its own limit: the run's budget is for the metadata service, and a
       // partition table without its file system is a disk we then leave alone for good.
-      const r = await ctx.commands.run(step.command, step.args, { input: step.input, timeoutMs: step.timeoutMs, live: LIVE_COMMANDS.has(step.command) });
+      const r = await ctx.commands.run(step.command, step.args, { input: step.input, timeoutMs: step.timeoutMs, live: step.live });
       if (r.skipped) return null;
       return r.code === 0 ? null : `${line} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
     }

@@ -9,7 +9,8 @@ import type { FstabEntry } from './fstab';
 export type FsType = 'ext4' | 'xfs';
 
 export type Step =
-  | { kind: 'run'; command: string; args: string[]; input?: string; timeoutMs: number }
+  /** `live`: it acts on the running system, not only on the disk (under --root it runs with --live only). */
+  | { kind: 'run'; command: string; args: string[]; input?: string; timeoutMs: number; live?: boolean }
   /** Re-read the disk: the table is exactly the planned one and the partition is still blank. */
   | { kind: 'check-table' }
   /** Re-read the disk: our file system with the planned UUID is there. */
@@ -78,7 +79,7 @@ export function fstabEntry(target: Pick<Target, 'fs' | 'mountPoint' | 'uuid'>): 
 function mountStep(target: Target, device: string, layout: Layout): Step {
   const args = ['-t', target.fs];
   if (!target.hostPartition) args.push('-o', `loop,offset=${layout.offset},sizelimit=${layout.bytes}`);
-  return { kind: 'run', command: 'mount', args: [...args, target.hostPartition ?? device, target.hostMountPoint], timeoutMs: 60_000 };
+  return { kind: 'run', command: 'mount', args: [...args, target.hostPartition ?? device, target.hostMountPoint], timeoutMs: 60_000, live: true };
 }
 
 /** Steps that only finish an existing data disk of ours: the mount point, fstab, the mount. */
@@ -102,7 +103,7 @@ export function planFormat(disk: BlankDisk, target: Target): { steps: Step[] } |
   const partition = target.hostPartition;
   const table = `label: gpt\nunit: sectors\nstart=${layout.startLba}, size=${layout.sizeLba}, type=${LINUX_FS_TYPE}, name="${DATA_LABEL}"\n`;
   const steps: Step[] = [{ kind: 'run', command: 'sfdisk', args: ['--lock', '--wipe', 'never', '--wipe-partitions', 'never', device], input: table, timeoutMs: 60_000 }];
-  if (target.haveUdevadm) steps.push({ kind: 'run', command: 'udevadm', args: ['settle', '--timeout=30'], timeoutMs: 35_000 });
+  if (target.haveUdevadm) steps.push({ kind: 'run', command: 'udevadm', args: ['settle', '--timeout=30'], timeoutMs: 35_000, live: true });
   steps.push({ kind: 'check-table' });
   if (target.fs === 'ext4') {
     const where = partition ? [partition] : ['-E', `offset=${layout.offset}`, device, `${layout.bytes / 1024}k`];
@@ -112,6 +113,6 @@ export function planFormat(disk: BlankDisk, target: Target): { steps: Step[] } |
     steps.push({ kind: 'run', command: 'mkfs.xfs', args: ['-L', DATA_LABEL, '-m', `uuid=${target.uuid}`, partition!], input: '', timeoutMs: 600_000 });
   }
   steps.push({ kind: 'check-fs', uuid: target.uuid });
-  if (target.haveUdevadm) steps.push({ kind: 'run', command: 'udevadm', args: ['settle', '--timeout=30'], timeoutMs: 35_000 });
+  if (target.haveUdevadm) steps.push({ kind: 'run', command: 'udevadm', args: ['settle', '--timeout=30'], timeoutMs: 35_000, live: true });
   return { steps: [...steps, ...planFinish(target, device, layout, false)] };
 }
