@@ -20,6 +20,13 @@ export interface RunSettings {
   print: (text: string) => void;
 }
 
+/** A run's log (to the guest's log file, unless this is a dry run) and its files under the root. */
+export async function runLogAndFiles(settings: RunSettings, scope: string): Promise<{ log: ToolLog; files: GuestFiles }> {
+  const { root, dryRun, system } = settings;
+  const log = new ToolLog(dryRun ? null : await resolveInRoot(root, system.logFile, false), scope);
+  return { log, files: new GuestFiles({ root, dryRun, log, print: settings.print }) };
+}
+
 /** The context an action runs in, with `log` as its log. */
 export function guestContext(settings: RunSettings, log: GuestLog, files: GuestFiles, metadata: MetadataView): GuestContext {
   const { root, dryRun } = settings;
@@ -76,9 +83,8 @@ function isOnce(action: GuestAction, metadata: FetchedMetadata): boolean {
  * restarts the guest. Both record their results in the state file.
  */
 export async function runGuestActions(actions: GuestAction[], settings: RunSettings, mode: 'boot' | 'single'): Promise<RunReport> {
-  const { root, dryRun, system } = settings;
-  const baseLog = new ToolLog(dryRun ? null : await resolveInRoot(root, system.logFile, false), mode === 'boot' ? 'boot' : actions[0].name);
-  const files = new GuestFiles({ root, dryRun, log: baseLog, print: settings.print });
+  const { dryRun, system } = settings;
+  const { log: baseLog, files } = await runLogAndFiles(settings, mode === 'boot' ? 'boot' : actions[0].name);
   // An action run alone that reads no metadata (the data disk, ARP) opens no session at all.
   const keys = actions.flatMap((a) => a.keys);
   const metadata =

@@ -1,9 +1,9 @@
 import type { ActionOption, GuestAction } from '../guest/action';
 import { GuestCommands } from '../guest/commands';
-import { GuestFiles, resolveInRoot } from '../guest/files';
+import { GuestFiles } from '../guest/files';
 import { LINUX_SYSTEM } from '../guest/linux/system';
 import { noMetadata } from '../guest/metadata';
-import { guestContext, logOutcome, recordOf, runGuestActions, startedRecord, type RunReport } from '../guest/run';
+import { guestContext, logOutcome, recordOf, runGuestActions, runLogAndFiles, startedRecord, type RunReport } from '../guest/run';
 import { readPending, runStoredScript, writePending } from '../guest/linux/scripts';
 import { loadState, saveState, type ActionRecord } from '../guest/state';
 import type { GuestSystem } from '../guest/system';
@@ -135,8 +135,7 @@ const bootScripts: ToolMain = async (args) => {
   const parsed = parseGuestArgs(args, { name: 'boot-scripts', summary: 'Run the operator- and user-script that `sdc-guest boot --scripts-later` staged.', options: {} });
   if (typeof parsed === 'number') return parsed;
   const settings = settingsOf(parsed);
-  const baseLog = new ToolLog(parsed.dryRun ? null : await resolveInRoot(parsed.root, settings.system.logFile, false), 'boot-scripts');
-  const files = new GuestFiles({ root: parsed.root, dryRun: parsed.dryRun, log: baseLog, print: settings.print });
+  const { log: baseLog, files } = await runLogAndFiles(settings, 'boot-scripts');
   const pending = await readPending(guestContext(settings, baseLog, files, noMetadata()));
   // Read afresh for every record: a script may run sdc-guest itself, which records too.
   const record = async (action: string, entry: ActionRecord) => {
