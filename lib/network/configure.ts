@@ -118,7 +118,7 @@ export async function configureNetwork(ctx: GuestContext, options: ConfigureNetw
   for (const note of parsed.notes) ctx.log.info(note);
   if (!parsed.model) return report(ctx, result, 'sdc:nics is unusable; the network configuration is left as it is');
 
-  const bound = bindNetwork(parsed.model, await readLinks(ctx.root));
+  const bound = bindNetwork(parsed.model, await readLinks(ctx.files));
   problems.push(...bound.problems);
   if (bound.plan.interfaces.length === 0) return report(ctx, result, 'no interface to configure; nothing written');
 

@@ -1,5 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { RootedFiles } from '../guest/context';
 import type { Dns, NetworkModel, Nic } from './model';
 import { normaliseMac } from './sdc';
 
@@ -24,15 +23,14 @@ export interface NetworkPlan {
   dns: Dns | null;
 }
 
-/** Every interface under `<root>/sys/class/net` with a usable MAC address, sorted by name. */
-export async function readLinks(root: string): Promise<Link[]> {
-  const dir = join(root, 'sys/class/net');
-  const names = await readdir(dir).catch(() => [] as string[]);
+/** Every interface in the guest's /sys/class/net with a usable MAC address, sorted by name. */
+export async function readLinks(files: RootedFiles): Promise<Link[]> {
+  const dir = '/sys/class/net';
   const links: Link[] = [];
-  for (const name of names.sort()) {
-    const mac = normaliseMac((await readFile(join(dir, name, 'address'), 'utf8').catch(() => '')).trim());
+  for (const name of (await files.list(dir)).sort()) {
+    const mac = normaliseMac(((await files.readText(`${dir}/${name}/address`)) ?? '').trim());
     if (mac === null || mac === '00:00:00:00:00:00') continue;
-    const physical = await stat(join(dir, name, 'device')).then(() => true, () => false);
+    const physical = (await files.stat(`${dir}/${name}/device`)) !== null;
     links.push({ name, mac, physical });
   }
   return links;

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { GuestFiles } from '../../lib/guest/files';
 import * as assert from 'uvu/assert';
 import { contains, isNetwork, netmaskPrefix, parseAddress, parseCidr } from '../../lib/network/ip';
 import { bindNetwork, readLinks } from '../../lib/network/links';
@@ -128,16 +129,17 @@ test('readLinks: names, MACs and physical from <root>/sys/class/net', async () =
       writeFileSync(join(dir, 'address'), `${mac}\n`);
       if (physical) mkdirSync(join(dir, 'device'));
       mkdirSync(join(root, 'sys/class/net'), { recursive: true });
-      symlinkSync(dir, join(root, 'sys/class/net', name));
+      symlinkSync(`../../devices/${name}`, join(root, 'sys/class/net', name)); // relative, as sysfs makes them
     };
     add('lo', '00:00:00:00:00:00', false);
     add('ens3', '90:B8:D0:00:00:01', true);
     add('virbr0', '52:54:00:00:00:01', false);
-    assert.equal(await readLinks(root), [
+    const files = (r: string) => new GuestFiles({ root: r, dryRun: false, log: { info() {}, warn() {}, error() {} }, print: () => undefined });
+    assert.equal(await readLinks(files(root)), [
       { name: 'ens3', mac: '90:b8:d0:00:00:01', physical: true },
       { name: 'virbr0', mac: '52:54:00:00:00:01', physical: false },
     ]);
-    assert.equal(await readLinks(join(root, 'nowhere')), []);
+    assert.equal(await readLinks(files(join(root, 'nowhere'))), []);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
