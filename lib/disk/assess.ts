@@ -1,4 +1,4 @@
-import { extInfo, findSignatures, readGpt, xfsInfo, type Finding, type FsInfo, type Snapshot } from './signatures';
+import { extInfo, findSignatures, readGpt, xfsInfo, type FsInfo, type Snapshot } from './signatures';
 import type { Use } from './system';
 
 /**
@@ -65,8 +65,9 @@ export function ourLayout(s: Snapshot, sectorSize: number): FsInfo | null {
 }
 
 /** What our reader found on a disk, as reasons to leave it alone: each signature, then the first byte that is not zero. */
-export function contentReasons(findings: Finding[], firstNonZero: number | null): string[] {
-  const reasons = findings.map((f) => `${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
+export function contentReasons(s: Snapshot): string[] {
+  const reasons = findSignatures(s).map((f) => `${f.type} signature at byte ${f.offset}${f.detail ? ` (${f.detail})` : ''}`);
+  const firstNonZero = s.firstNonZero();
   if (firstNonZero !== null) reasons.push(`non-zero data at byte ${firstNonZero}`);
   return reasons;
 }
@@ -80,7 +81,7 @@ export function assess(facts: DiskFacts, mountPoint: string): Verdict {
     if (other.length > 0) return { kind: 'leave', reasons: [`it holds our ${ours.type} file system (UUID ${ours.uuid})`, ...other.map((u) => u.text)] };
     return { kind: 'ours', fs: ours, mounted };
   }
-  const reasons = [...facts.uses.map((u) => u.text), ...contentReasons(findSignatures(facts.snapshot), facts.snapshot.firstNonZero())];
+  const reasons = [...facts.uses.map((u) => u.text), ...contentReasons(facts.snapshot)];
   for (const o of facts.opinions) {
     if (o.failed) reasons.push(`${o.tool} could not check it: ${o.failed}`);
     for (const hit of o.hits) reasons.push(`${o.tool} found ${hit}`);

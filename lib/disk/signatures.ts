@@ -22,13 +22,6 @@ export interface Finding {
   detail?: string;
 }
 
-interface DiskProbe {
-  size: number;
-  findings: Finding[];
-  /** The non-zero bytes of the head and tail regions that no finding explains; null when all zero. */
-  firstNonZero: number | null;
-}
-
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const HEAD_BYTES = 2 * MiB;
@@ -97,11 +90,6 @@ export async function readSnapshot(source: BlockSource): Promise<Snapshot> {
   if (tailStart < size) regions.push({ offset: tailStart, data: await source.read(tailStart, size - tailStart) });
   for (const offset of extraOffsets(size)) regions.push({ offset, data: await source.read(offset, EXTRA_BLOCK) });
   return new Snapshot(size, regions);
-}
-
-export async function probeDisk(source: BlockSource): Promise<DiskProbe> {
-  const snapshot = await readSnapshot(source);
-  return { size: snapshot.size, findings: findSignatures(snapshot), firstNonZero: snapshot.firstNonZero() };
 }
 
 /** Everything recognised on the disk, in offset order. */

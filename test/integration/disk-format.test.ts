@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSecondaryDisk, UsageError } from '../../lib/disk/format-secondary-disk';
-import { probeDisk } from '../../lib/disk/signatures';
+import { findSignatures, readSnapshot } from '../../lib/disk/signatures';
 import { openDisk } from '../../lib/disk/device';
 import { blankImage, fixtures, imageHash, sh } from '../support/disk-images';
 import { guestRoot, mountinfoLine, writeSysBlock, type GuestRoot } from '../support/disk-root';
@@ -126,9 +126,9 @@ for (const fixture of fixtures(join(work, 'fixtures'))) {
     const blkid = sh('sh', ['-c', `blkid -p -o export '${image}'; true`]);
     if (fixture.blkid) assert.match(blkid, new RegExp(`^(PT)?TYPE=${fixture.blkid}$`, 'm'), 'blkid agrees the fixture is real');
     const opened = await openDisk(image);
-    const probe = await probeDisk(opened.source(opened.fileSize)).finally(() => opened.close());
-    if (fixture.type) assert.ok(probe.findings.some((f) => f.type === fixture.type), `our reader: ${JSON.stringify(probe.findings)}`);
-    else assert.is(probe.findings.length, 0);
+    const findings = findSignatures(await readSnapshot(opened.source(opened.fileSize)).finally(() => opened.close()));
+    if (fixture.type) assert.ok(findings.some((f) => f.type === fixture.type), `our reader: ${JSON.stringify(findings)}`);
+    else assert.is(findings.length, 0);
     const before = hash(image);
     const size = statSync(image).size;
     const r = await run(g);

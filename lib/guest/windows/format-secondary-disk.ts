@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { contentReasons, DATA_LABEL } from '../../disk/assess';
 import { handleSource } from '../../disk/device';
-import { probeDisk } from '../../disk/signatures';
+import { readSnapshot } from '../../disk/signatures';
 import { list, psQuote } from '../../powershell-text';
 import { failed, ok, skipped, type GuestAction } from '../action';
 import type { GuestContext } from '../context';
@@ -81,8 +81,7 @@ async function reasonsToLeave(ctx: GuestContext, disk: WindowsDisk): Promise<str
     return [`${path} cannot be read to check it: ${(err as Error).message}`];
   }
   try {
-    const probe = await probeDisk(handleSource(handle, disk.size));
-    reasons.push(...contentReasons(probe.findings, probe.firstNonZero));
+    reasons.push(...contentReasons(await readSnapshot(handleSource(handle, disk.size))));
   } catch (err) {
     reasons.push(`${path} could not be read to the end: ${(err as Error).message}`);
   } finally {
