@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ElfError, readElfDynamic } from '../../lib/install/elf';
+import { fuzzSeed, Random } from '../support/random';
 import { skipTest } from '../support/skip';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
@@ -68,14 +69,15 @@ test('every truncation of a real library: a result or an ElfError, nothing else'
   }
 });
 
-test('random damage to the headers and the version tables: a result or an ElfError, quickly', () => {
+const SEED = fuzzSeed(12345);
+
+test(`random damage to the headers and the version tables: a result or an ElfError, quickly (seed ${SEED})`, () => {
   const original = readFileSync(LIBSTDCXX);
-  let seed = 12345;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = new Random(SEED);
   const started = Date.now();
   for (let round = 0; round < 300; round++) {
     const bytes = Buffer.from(original);
-    for (let i = 0; i < 8; i++) bytes[Math.floor(random() * Math.min(bytes.length, 64 * 1024))] = Math.floor(random() * 256);
+    for (let i = 0; i < 8; i++) bytes[random.below(Math.min(bytes.length, 64 * 1024))] = random.below(256);
     try {
       readElfDynamic(bytes);
     } catch (err) {
