@@ -83,7 +83,7 @@ const modeOf = (path: string) => statSync(path).mode & 0o7777;
 
 function needSystemd(): boolean {
   for (const command of ['systemctl', 'systemd-analyze']) {
-    if (spawnSync(command, ['--version']).status !== 0) {
+    if (spawnSync(command, ['--version'], { timeout: 30_000 }).status !== 0) {
       skipTest(`${command} is missing (Debian package systemd, in test/packages-test.txt)`);
       return false;
     }

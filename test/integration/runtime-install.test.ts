@@ -35,7 +35,7 @@ function libraryWithVersions(path: string, soname: string, versions: string[]): 
   writeFileSync(join(dir, 'lib.c'), `${symbols}\n`);
   writeFileSync(join(dir, 'lib.map'), `${script}\n`);
   mkdirSync(join(path, '..'), { recursive: true });
-  execFileSync('gcc', ['-shared', '-fPIC', '-nostdlib', `-Wl,-soname,${soname}`, `-Wl,--version-script=${join(dir, 'lib.map')}`, '-o', path, join(dir, 'lib.c')]);
+  execFileSync('gcc', ['-shared', '-fPIC', '-nostdlib', `-Wl,-soname,${soname}`, `-Wl,--version-script=${join(dir, 'lib.map')}`, '-o', path, join(dir, 'lib.c')], { timeout: 60_000 });
 }
 
 const LIBDIR = ['usr', 'lib', 'x86_64-linux-gnu'];

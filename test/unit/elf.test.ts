@@ -13,7 +13,7 @@ const LIBSTDCXX = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
 
 /** objdump -p's "Version definitions" / "Version References" of a file, as readElfDynamic reports them. */
 function objdumpVersions(file: string): { defs: string[]; needs: Record<string, string[]> } {
-  const text = execFileSync('objdump', ['-p', file]).toString();
+  const text = execFileSync('objdump', ['-p', file], { timeout: 60_000 }).toString();
   const defs = [...(text.split('Version definitions:')[1]?.split('Version References:')[0] ?? '').matchAll(/^\d+ 0x0[0-9a-f] 0x[0-9a-f]+ (\S+)$/gm)]
     .filter((m) => !m[0].includes(' 0x01 '))
     .map((m) => m[1]);
