@@ -126,9 +126,6 @@ choice('a link loop is one clear error', async () => {
   }
 });
 
-choice.after(() => temp.removeAll());
-choice.run();
-
 choice('a lone executable is judged by its own needs', async () => {
   const alone = join(temp.make('alone'), 'sdc-guest');
   cpSync(EXECUTABLE, alone);
