@@ -9,11 +9,11 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BOOT_TIMEOUT_SECONDS, RC_LINE, SCRIPTS_TIMEOUT_SECONDS } from '../../lib/install/boot-hook';
-import type { Manifest } from '../../lib/install/manifest';
 import { stageArchiveLinux } from '../support/archive-linux';
 import { addGlibc } from '../support/guest-glibc';
 import { TempDirs } from '../support/packer';
-import { bundleCommand, linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
+import { bundleCommand, linuxExecutableCommand, repoRoot, runTool } from '../support/run-tool';
+import { assertOk, manifestOf, sdcGuest } from '../support/sdc-guest';
 import { skipTest } from '../support/skip';
 import { treeListing } from '../support/tree';
 
@@ -67,17 +67,8 @@ function sysvRoot(): string {
   return root;
 }
 
-const sdcGuest = (command: ToolCommand, args: string[]): Promise<ToolResult> => runTool(command, 'sdc-guest', args, { killAfterMs: 120_000 });
 const install = (root: string, ...args: string[]) => sdcGuest(linuxExecutableCommand, ['install', '--root', root, ...args]);
 const uninstall = (root: string, ...args: string[]) => sdcGuest(linuxExecutableCommand, ['uninstall', '--root', root, ...args]);
-
-function assertOk(r: ToolResult, what: string): void {
-  assert.is(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
-}
-
-function manifestOf(root: string): Manifest {
-  return JSON.parse(readFileSync(join(root, 'var/lib/sdc-guest/install.json'), 'utf8')) as Manifest;
-}
 
 const modeOf = (path: string) => statSync(path).mode & 0o7777;
 

@@ -9,12 +9,12 @@ import * as assert from 'uvu/assert';
 import { RUNTIME_FILES } from '../../build/layout';
 import { resolveInRoot } from '../../lib/guest/files';
 import { readElfDynamic } from '../../lib/install/elf';
-import type { Manifest } from '../../lib/install/manifest';
 import { chooseRuntime, linuxToolsAt, LOADER, type LinuxTools } from '../../lib/install/runtime';
 import { stageArchiveLinux } from '../support/archive-linux';
 import { addGlibc } from '../support/guest-glibc';
 import { sha256, TempDirs } from '../support/packer';
-import { linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
+import { linuxExecutableCommand, repoRoot, runTool, type ToolCommand } from '../support/run-tool';
+import { assertOk, manifestOf, sdcGuest } from '../support/sdc-guest';
 import { treeListing } from '../support/tree';
 
 const temp = new TempDirs();
@@ -157,13 +157,7 @@ where.run();
 
 const install = suite('sdc-guest install: either runtime');
 const HOME = ['usr', 'lib', 'sdc-guest'];
-const sdcGuest = (command: ToolCommand, args: string[]): Promise<ToolResult> => runTool(command, 'sdc-guest', args, { killAfterMs: 120_000 });
 const fromLauncher = (launcher: string): ToolCommand => () => ({ file: launcher, args: [] });
-const manifestOf = (root: string) => JSON.parse(readFileSync(join(root, 'var/lib/sdc-guest/install.json'), 'utf8')) as Manifest;
-
-function assertOk(r: ToolResult, what: string): void {
-  assert.is(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
-}
 
 /** The private layout under root; returns the runtime folder's name. */
 function privateLayout(root: string): string {

@@ -11,20 +11,11 @@ import { sleep } from '../../lib/time-limit';
 import { eventually } from '../support/eventually';
 import { Client, killServers, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
 import { skipTest } from '../support/skip';
+import { isPresent } from '../support/tree';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-hostile-'));
 const NUM = 'SUCCESS\n42\n.\n';
 const MiB = 1024 * 1024;
-
-/** True when something, even a dangling link, is at `path`. */
-function isPresent(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Milliseconds until `client` has the whole `expected` reply to `request`; fails after `limitMs`. */
 async function replyTime(client: Client, request: string | Buffer, expected: string, limitMs = 30_000): Promise<number> {

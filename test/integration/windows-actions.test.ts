@@ -22,14 +22,13 @@ import { freshAdapters, loadCases, NETWORK_FIXTURES } from '../support/network-c
 import { sha256 } from '../support/packer';
 import { repoRoot } from '../support/run-tool';
 import { ScriptedHost } from '../support/scripted-host';
-import { WindowsGuest } from '../support/windows-guest';
+import { PS, WindowsGuest } from '../support/windows-guest';
 
 const scratch = mkdtempSync(join(tmpdir(), 'windows-actions-'));
 const BASE_PATH = process.env.PATH ?? '';
 const UUID = 'b2a1f3c4-aaaa-bbbb-cccc-1234567890ab';
 const NIC = { interface: 'net0', mac: '90:b8:d0:c0:ff:ee', ips: ['10.88.88.10/24'], gateways: ['10.88.88.1'], primary: true };
 const ADAPTER = { mac: '90-B8-D0-C0-FF-EE', index: 6, name: 'Ethernet', hardware: true, dhcp4: false, routerDiscovery: false, mtu4: 1500, mtu6: 1500, addresses: ['10.88.88.10/24'], routes: [{ dst: '0.0.0.0/0', via: '10.88.88.1' }], dns: ['8.8.8.8'], suffix: '' };
-const PS = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass';
 const PASSWORD = `p%a^s&s!"'w o\\rd $(calc) \`t;|<>é€😀`;
 
 let host: MetadataHost;
