@@ -15,6 +15,7 @@ import { TempDirs } from '../support/packer';
 import { bundleCommand, linuxExecutableCommand, repoRoot, runTool } from '../support/run-tool';
 import { assertOk, manifestOf, sdcGuest } from '../support/sdc-guest';
 import { skipTest } from '../support/skip';
+import { makeStubs } from '../support/stubs';
 import { treeListing } from '../support/tree';
 
 const temp = new TempDirs();
@@ -243,9 +244,8 @@ test('a step that fails mid-way is one line and exit 2, and uninstall takes back
   if (!needSystemd()) return;
   const root = systemdRoot();
   const before = treeListing(root);
-  const stubs = temp.make('stubs');
-  put(stubs, 'systemctl', '#!/bin/sh\necho "Failed to enable unit: stub refuses" >&2\nexit 1\n', 0o755);
-  const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000, env: { PATH: `${stubs}:${process.env.PATH}` } });
+  const stubs = makeStubs({ systemctl: { script: 'echo "Failed to enable unit: stub refuses" >&2', exit: 1 } }, temp.make('stubs'));
+  const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000, env: { PATH: `${stubs.path}:${process.env.PATH}` } });
   assert.is(r.code, 2);
   assert.match(r.stderr, /sdc-guest install: error: systemctl --root=\S+ enable sdc-guest\.service exited 1: Failed to enable unit: stub refuses\n/);
   const manifest = manifestOf(root);
