@@ -77,6 +77,11 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: test/run.ts ${TIERS.join('|')}|all [FILE...]\n`);
     process.exit(3);
   }
+  // Golden tests rewrite their files instead of comparing with UPDATE_GOLDEN=1: they cannot fail.
+  if (noSkips && process.env.UPDATE_GOLDEN === '1') {
+    process.stderr.write('test/run.ts: UPDATE_GOLDEN=1 rewrites the golden files, so their tests cannot fail: not with SDC_TEST_NO_SKIP=1\n');
+    process.exit(3);
+  }
   const files = given.length > 0 ? given.map((f) => resolvePath(root, f)) : tiers.flatMap(filesOf);
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const problems: string[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSecondaryDisk, UsageError } from '../../lib/disk/format-secondary-disk';
@@ -9,6 +9,7 @@ import { openDisk } from '../../lib/disk/device';
 import { blankImage, fixtures, imageHash, sh } from '../support/disk-images';
 import { guestRoot, mountinfoLine, writeSysBlock, type GuestRoot } from '../support/disk-root';
 import { testContext } from '../support/guest-context';
+import { makeStubs, type StubBehaviour } from '../support/stubs';
 
 const work = mkdtempSync(join(tmpdir(), 'disk-format-'));
 let n = 0;
@@ -70,7 +71,7 @@ test('a blank disk gets one aligned GPT partition, ext4 with scaled reserved blo
   assert.match(fstab, '/dev/vda / ext4 errors=remount-ro 0 1\n', 'the existing lines are kept');
   assert.is(fstab.split('\n').filter((l) => l.includes('/data')).join('\n'), `UUID=${probe.UUID} /data ext4 defaults,nofail,x-systemd.device-timeout=30s 0 2`);
   assert.ok(statSync(join(g.root, 'data')).isDirectory());
-  const recorded = g.recorded();
+  const recorded = g.calls();
   assert.equal(recorded.filter((l) => l.startsWith('udevadm')), ['udevadm settle --timeout=30', 'udevadm settle --timeout=30']);
   assert.equal(recorded.filter((l) => l.startsWith('mount')), [`mount -t ext4 -o loop,offset=1048576,sizelimit=${p.size * 512} ${image} ${join(g.root, 'data')}`]);
   assert.not.match(r.log, /sleep/);
@@ -115,7 +116,7 @@ test('a dry run lists every command and changes nothing', async () => {
   assert.is(hash(image), before);
   assert.is(readFileSync(join(g.root, 'etc/fstab'), 'utf8'), fstab);
   assert.not.ok(existsSync(join(g.root, 'data')));
-  assert.equal(g.recorded(), []);
+  assert.equal(g.calls(), []);
   assert.equal(r.ran.map((c) => c[0]).sort(), ['blkid', 'wipefs'], 'only the read-only probes ran');
 });
 
@@ -138,27 +139,28 @@ for (const fixture of fixtures(join(work, 'fixtures'))) {
     else assert.match(r.log, 'non-zero data at byte 200000');
     assert.is(hash(image), before);
     assert.is(statSync(image).size, size);
-    assert.equal(g.recorded(), []);
+    assert.equal(g.calls(), []);
     assert.not.match(readFileSync(join(g.root, 'etc/fstab'), 'utf8'), '/data');
   });
 }
 
 test('the second opinion alone keeps a disk: a blkid that sees something, a wipefs that fails', async () => {
-  for (const [tool, script] of [
-    ['blkid', 'echo TYPE=mystery; exit 0'],
-    ['blkid', 'exit 4'],
-    ['wipefs', 'echo "mystery 0x0"; exit 0'],
-    ['wipefs', 'echo "cannot open" >&2; exit 1'],
-  ]) {
+  const cases: Array<[string, StubBehaviour]> = [
+    ['blkid', { stdout: 'TYPE=mystery\n' }],
+    ['blkid', { exit: 4 }],
+    ['wipefs', { stdout: 'mystery 0x0\n' }],
+    ['wipefs', { script: 'echo "cannot open" >&2', exit: 1 }],
+  ];
+  for (const [tool, how] of cases) {
     const g = guestWithDisk((p) => blankImage(p, '1G'), GiB);
-    writeFileSync(join(g.stubs, tool), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(g.stubs, tool), 0o755);
+    // Before the real one on PATH, in a folder of its own: its calls are not the guest root's.
+    const opinion = makeStubs({ [tool]: how }, join(g.stubs, '..', `${tool}-stub`));
     const before = hash(join(g.root, 'dev/vdb'));
-    const r = await run(g);
+    const r = await run(g, { path: `${opinion.path}:${g.path}` });
     assert.is(r.code, 0, r.log);
-    assert.match(r.log, `leaving /dev/vdb alone: ${tool}`, `${tool}: ${script}`);
+    assert.match(r.log, `leaving /dev/vdb alone: ${tool}`, `${tool}: ${JSON.stringify(how)}`);
     assert.is(hash(join(g.root, 'dev/vdb')), before);
-    assert.equal(g.recorded(), []);
+    assert.equal(g.calls(), []);
   }
 });
 
@@ -186,7 +188,7 @@ test('a blank disk in use is left alone: mounted, swap, held, partitioned, backi
   writeSysBlock(loop.root, [{ name: 'loop3', dev: '7:3', sizeBytes: GiB, backingFile: '/dev/vdb' }]);
   const looped = await run(loop, { device: '/dev/vdb' });
   assert.match(looped.log, 'it backs /dev/loop3');
-  assert.equal(loop.recorded(), []);
+  assert.equal(loop.calls(), []);
 });
 
 test('nothing is formatted when the mount point or its fstab line belongs to something else', async () => {
@@ -263,7 +265,7 @@ test('bad options are usage errors', async () => {
     () => assert.unreachable('a directory as --device'),
     (err: Error) => assert.match(err.message, 'neither a block device nor a regular file'),
   );
-  assert.equal(g.recorded(), []);
+  assert.equal(g.calls(), []);
 });
 
 test.run();

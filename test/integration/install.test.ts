@@ -9,12 +9,13 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BOOT_TIMEOUT_SECONDS, RC_LINE, SCRIPTS_TIMEOUT_SECONDS } from '../../lib/install/boot-hook';
-import type { Manifest } from '../../lib/install/manifest';
 import { stageArchiveLinux } from '../support/archive-linux';
 import { addGlibc } from '../support/guest-glibc';
 import { TempDirs } from '../support/packer';
-import { bundleCommand, linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
+import { bundleCommand, linuxExecutableCommand, repoRoot, runTool } from '../support/run-tool';
+import { assertOk, manifestOf, sdcGuest } from '../support/sdc-guest';
 import { skipTest } from '../support/skip';
+import { makeStubs } from '../support/stubs';
 import { treeListing } from '../support/tree';
 
 const temp = new TempDirs();
@@ -67,23 +68,14 @@ function sysvRoot(): string {
   return root;
 }
 
-const sdcGuest = (command: ToolCommand, args: string[]): Promise<ToolResult> => runTool(command, 'sdc-guest', args, { killAfterMs: 120_000 });
 const install = (root: string, ...args: string[]) => sdcGuest(linuxExecutableCommand, ['install', '--root', root, ...args]);
 const uninstall = (root: string, ...args: string[]) => sdcGuest(linuxExecutableCommand, ['uninstall', '--root', root, ...args]);
-
-function assertOk(r: ToolResult, what: string): void {
-  assert.is(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
-}
-
-function manifestOf(root: string): Manifest {
-  return JSON.parse(readFileSync(join(root, 'var/lib/sdc-guest/install.json'), 'utf8')) as Manifest;
-}
 
 const modeOf = (path: string) => statSync(path).mode & 0o7777;
 
 function needSystemd(): boolean {
   for (const command of ['systemctl', 'systemd-analyze']) {
-    if (spawnSync(command, ['--version']).status !== 0) {
+    if (spawnSync(command, ['--version'], { timeout: 30_000 }).status !== 0) {
       skipTest(`${command} is missing (Debian package systemd, in test/packages-test.txt)`);
       return false;
     }
@@ -252,9 +244,8 @@ test('a step that fails mid-way is one line and exit 2, and uninstall takes back
   if (!needSystemd()) return;
   const root = systemdRoot();
   const before = treeListing(root);
-  const stubs = temp.make('stubs');
-  put(stubs, 'systemctl', '#!/bin/sh\necho "Failed to enable unit: stub refuses" >&2\nexit 1\n', 0o755);
-  const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000, env: { PATH: `${stubs}:${process.env.PATH}` } });
+  const stubs = makeStubs({ systemctl: { script: 'echo "Failed to enable unit: stub refuses" >&2', exit: 1 } }, temp.make('stubs'));
+  const r = await runTool(linuxExecutableCommand, 'sdc-guest', ['install', '--root', root], { killAfterMs: 120_000, env: { PATH: `${stubs.path}:${process.env.PATH}` } });
   assert.is(r.code, 2);
   assert.match(r.stderr, /sdc-guest install: error: systemctl --root=\S+ enable sdc-guest\.service exited 1: Failed to enable unit: stub refuses\n/);
   const manifest = manifestOf(root);

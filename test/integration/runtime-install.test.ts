@@ -9,12 +9,12 @@ import * as assert from 'uvu/assert';
 import { RUNTIME_FILES } from '../../build/layout';
 import { resolveInRoot } from '../../lib/guest/files';
 import { readElfDynamic } from '../../lib/install/elf';
-import type { Manifest } from '../../lib/install/manifest';
 import { chooseRuntime, linuxToolsAt, LOADER, type LinuxTools } from '../../lib/install/runtime';
 import { stageArchiveLinux } from '../support/archive-linux';
 import { addGlibc } from '../support/guest-glibc';
 import { sha256, TempDirs } from '../support/packer';
-import { linuxExecutableCommand, repoRoot, runTool, type ToolCommand, type ToolResult } from '../support/run-tool';
+import { linuxExecutableCommand, repoRoot, runTool, type ToolCommand } from '../support/run-tool';
+import { assertOk, manifestOf, sdcGuest } from '../support/sdc-guest';
 import { treeListing } from '../support/tree';
 
 const temp = new TempDirs();
@@ -35,7 +35,7 @@ function libraryWithVersions(path: string, soname: string, versions: string[]): 
   writeFileSync(join(dir, 'lib.c'), `${symbols}\n`);
   writeFileSync(join(dir, 'lib.map'), `${script}\n`);
   mkdirSync(join(path, '..'), { recursive: true });
-  execFileSync('gcc', ['-shared', '-fPIC', '-nostdlib', `-Wl,-soname,${soname}`, `-Wl,--version-script=${join(dir, 'lib.map')}`, '-o', path, join(dir, 'lib.c')]);
+  execFileSync('gcc', ['-shared', '-fPIC', '-nostdlib', `-Wl,-soname,${soname}`, `-Wl,--version-script=${join(dir, 'lib.map')}`, '-o', path, join(dir, 'lib.c')], { timeout: 60_000 });
 }
 
 const LIBDIR = ['usr', 'lib', 'x86_64-linux-gnu'];
@@ -126,9 +126,6 @@ choice('a link loop is one clear error', async () => {
   }
 });
 
-choice.after(() => temp.removeAll());
-choice.run();
-
 choice('a lone executable is judged by its own needs', async () => {
   const alone = join(temp.make('alone'), 'sdc-guest');
   cpSync(EXECUTABLE, alone);
@@ -160,13 +157,7 @@ where.run();
 
 const install = suite('sdc-guest install: either runtime');
 const HOME = ['usr', 'lib', 'sdc-guest'];
-const sdcGuest = (command: ToolCommand, args: string[]): Promise<ToolResult> => runTool(command, 'sdc-guest', args, { killAfterMs: 120_000 });
 const fromLauncher = (launcher: string): ToolCommand => () => ({ file: launcher, args: [] });
-const manifestOf = (root: string) => JSON.parse(readFileSync(join(root, 'var/lib/sdc-guest/install.json'), 'utf8')) as Manifest;
-
-function assertOk(r: ToolResult, what: string): void {
-  assert.is(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
-}
 
 /** The private layout under root; returns the runtime folder's name. */
 function privateLayout(root: string): string {

@@ -9,22 +9,13 @@ import { join } from 'node:path';
 import { encodeFrame, encodeRequest, frameLine } from '../../lib/protocol/v2';
 import { sleep } from '../../lib/time-limit';
 import { eventually } from '../support/eventually';
-import { Client, killServers, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
+import { bytesRead, Client, killServers, memoryMiB, seedDir, startServer, stopServer } from '../support/mdata-server';
 import { skipTest } from '../support/skip';
+import { isPresent } from '../support/tree';
 
 const WORK = mkdtempSync(join(tmpdir(), 'mdata-hostile-'));
 const NUM = 'SUCCESS\n42\n.\n';
 const MiB = 1024 * 1024;
-
-/** True when something, even a dangling link, is at `path`. */
-function isPresent(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Milliseconds until `client` has the whole `expected` reply to `request`; fails after `limitMs`. */
 async function replyTime(client: Client, request: string | Buffer, expected: string, limitMs = 30_000): Promise<number> {
@@ -36,15 +27,18 @@ async function replyTime(client: Client, request: string | Buffer, expected: str
   return ms;
 }
 
-/** Waits (at most 10 s) until the client's socket has handed everything to the server, and a little more for the server to read it. */
-async function untilSent(client: Client): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (client.socket.writableLength > 0 && Date.now() < deadline) await sleep(5);
-  await sleep(30);
+/**
+ * Sends `bytes` and waits (at most 10 s) until the client's socket has handed them all over and
+ * the server process (`pid`) has read them; returns whether it did in time.
+ */
+async function sendAndUntilRead(client: Client, pid: number, bytes: string): Promise<boolean> {
+  const target = bytesRead(pid) + Buffer.byteLength(bytes);
+  client.send(bytes);
+  return eventually(() => client.socket.writableLength === 0 && bytesRead(pid) >= target, 10_000, 2);
 }
 
-/** Waits (at most `limitMs`) until `socket` has stopped handing bytes to the server. */
-async function untilStalled(client: Client, limitMs = 20_000): Promise<void> {
+/** Waits (at most `limitMs`) until `socket` has stopped handing bytes to the server; returns whether it did. */
+async function untilStalled(client: Client, limitMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + limitMs;
   let last = -1;
   let still = 0;
@@ -54,6 +48,19 @@ async function untilStalled(client: Client, limitMs = 20_000): Promise<void> {
     still = now === last ? still + 1 : 0;
     last = now;
   }
+  return still >= 3;
+}
+
+/** `read()` once it has kept one value for `quietMs` (checked every 50 ms), or null if it has not within `limitMs`. */
+async function settled(read: () => number, quietMs = 500, limitMs = 10_000): Promise<number | null> {
+  let last = read();
+  let since = Date.now();
+  const quiet = await eventually(() => {
+    const now = read();
+    if (now !== last) [last, since] = [now, Date.now()];
+    return Date.now() - since >= quietMs;
+  }, limitMs);
+  return quiet ? last : null;
 }
 
 const WORST_SHAPES: Array<[string, (n: number) => string, string]> = [
@@ -68,10 +75,9 @@ test('the server time for one request line of n and of 10n bytes grows linearly 
   const seed = seedDir(WORK);
   const server = await startServer(['--socket', seed.socket, '--metadata', seed.metadata, '--quiet']);
   const client = await Client.connect(seed.socket);
-  /** From the LF that completes a line of `n` bytes (already sent) to the answer to an empty line after it. */
+  /** From the LF that completes a line of `n` bytes (already sent and read) to the answer to an empty line after it. */
   const time = async (make: (n: number) => string, n: number, reply: string) => {
-    client.send(make(n));
-    await untilSent(client);
+    assert.ok(await sendAndUntilRead(client, server.child.pid!, make(n)), `the server read a line of ${n} bytes within 10 s`);
     return replyTime(client, '\n\n', `${reply}invalid command\n`);
   };
   const ratios: string[] = [];
@@ -106,7 +112,7 @@ test('connections that never read their replies are paused: memory stays bounded
     hog.socket.pause();
     for (let i = 0; i < 50; i++) hog.socket.write(line);
   }
-  await Promise.all(hogs.map((hog) => untilStalled(hog)));
+  assert.equal(await Promise.all(hogs.map((hog) => untilStalled(hog))), [true, true], 'both connections stopped sending within 20 s');
   const grown = memoryMiB(pid).peak - before;
   const other = await Client.connect(seed.socket);
   assert.is(await other.ask('GET num\n', NUM), NUM);
@@ -144,8 +150,11 @@ test('partial lines share one memory budget: past it, a long line is refused and
   const clients = await Promise.all(Array.from({ length: 40 }, () => Client.connect(seed.socket)));
   const partial = Buffer.from(`GET ${'k'.repeat(2 * MiB)}`);
   for (const c of clients) c.send(partial);
-  await Promise.all(clients.map((c) => untilStalled(c, 5000)));
-  const refused = clients.filter((c) => c.received === 'FAILURE\n').length;
+  const stalled = await Promise.all(clients.map((c) => untilStalled(c, 10_000)));
+  assert.is(stalled.filter(Boolean).length, 40, 'every connection stopped sending within 10 s');
+  // The FAILURE replies may still be on their way: count them once the count holds still.
+  const refused = await settled(() => clients.filter((c) => c.received === 'FAILURE\n').length);
+  assert.ok(refused !== null, 'the count of refused connections settled within 10 s');
   assert.ok(refused > 0 && refused < 20, `${refused} of 40 refused`);
   const answers = await Promise.all(clients.map((c) => c.ask('\n', c.received === 'FAILURE\n' ? '' : 'NOTFOUND\n', 10_000)));
   assert.is(answers.filter((a) => a === 'NOTFOUND\n').length, 40 - refused);

@@ -71,7 +71,7 @@ test('mdata-put refuses a terminal as stdin', () => {
     'sys.stdout.write("%d|%s" % (r.returncode, r.stderr.decode()))',
   ].join('\n');
   const { file, args } = bundleCommand('mdata-put');
-  const r = spawnSync('python3', ['-c', script, file, ...args, 'key'], { cwd: repoRoot, env: { ...process.env, MDATA_SOCKET: join(repoRoot, 'nonexistent.sock') } });
+  const r = spawnSync('python3', ['-c', script, file, ...args, 'key'], { cwd: repoRoot, env: { ...process.env, MDATA_SOCKET: join(repoRoot, 'nonexistent.sock') }, timeout: 60_000 });
   assert.is(r.stdout.toString(), '2|ERROR: either specify the metadata value as the second command-line argument, or pipe content to stdin.\n');
 });
 

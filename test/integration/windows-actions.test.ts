@@ -22,14 +22,13 @@ import { freshAdapters, loadCases, NETWORK_FIXTURES } from '../support/network-c
 import { sha256 } from '../support/packer';
 import { repoRoot } from '../support/run-tool';
 import { ScriptedHost } from '../support/scripted-host';
-import { WindowsGuest } from '../support/windows-guest';
+import { PS, WindowsGuest } from '../support/windows-guest';
 
 const scratch = mkdtempSync(join(tmpdir(), 'windows-actions-'));
 const BASE_PATH = process.env.PATH ?? '';
 const UUID = 'b2a1f3c4-aaaa-bbbb-cccc-1234567890ab';
 const NIC = { interface: 'net0', mac: '90:b8:d0:c0:ff:ee', ips: ['10.88.88.10/24'], gateways: ['10.88.88.1'], primary: true };
 const ADAPTER = { mac: '90-B8-D0-C0-FF-EE', index: 6, name: 'Ethernet', hardware: true, dhcp4: false, routerDiscovery: false, mtu4: 1500, mtu6: 1500, addresses: ['10.88.88.10/24'], routes: [{ dst: '0.0.0.0/0', via: '10.88.88.1' }], dns: ['8.8.8.8'], suffix: '' };
-const PS = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass';
 const PASSWORD = `p%a^s&s!"'w o\\rd $(calc) \`t;|<>é€😀`;
 
 let host: MetadataHost;
@@ -68,6 +67,10 @@ const setKeys = (values: Record<string, string | null>) =>
     for (const [key, value] of Object.entries(values)) await (value === null ? s.delete(key) : s.put(key, value));
   });
 const getKey = (key: string) => withSession((s) => s.get(key));
+
+/** Every key a test here sets: each test starts without them, whatever the one before it left. */
+const KEYS = ['administrator_pw', 'user-script', 'user-data', 'hostname', 'operator-script', 'prepare-image:state', 'prepare-image:error'];
+test.before.each(() => setKeys(Object.fromEntries(KEYS.map((key) => [key, null]))));
 
 /** A Windows guest whose queries find a configured network, the computer name set, no data disk and a default route. */
 function windowsGuest(): WindowsGuest {
@@ -123,7 +126,6 @@ test('set-administrator-password: a missing key changes nothing and is logged; a
   await setKeys({ administrator_pw: 'one\r\ntwo' });
   assert.is((await run(guest, [WINDOWS_ACTIONS[1]], 'single')).outcome('set-administrator-password')?.result, 'failed');
   assert.equal(guest.calls(), []);
-  await setKeys({ administrator_pw: null });
 });
 
 const USER_SCRIPT = `$name = "double \\"quoted\\" $env:COMPUTERNAME"\r\nWrite-Output 'it''s "multi-line"'\nif ($true) {\n  Write-Output "ünïcödé €"\n}\nexit 3\n`;
@@ -200,7 +202,6 @@ test('set-hostname: the first label cut to 15 characters; one rename and one reb
   const done = await run(guest, [setHostnameWindows], 'boot');
   assert.equal(done.outcome('set-hostname'), { result: 'ok', detail: 'web-frontend-pr (unchanged)' });
   assert.is(guest.read('C:\\smartdc\\state\\hostname-reboot'), null);
-  await setKeys({ hostname: null, 'user-data': null });
 });
 
 test('set-hostname by hand renames but never reboots; a bad name falls back to sdc:hostname', async () => {
@@ -213,7 +214,6 @@ test('set-hostname by hand renames but never reboots; a bad name falls back to s
   const log = logOf(guest);
   assert.match(log, 'hostname is not a usable computer name, skipped: "bad_name!"');
   assert.match(log, 'the computer name win-web01 needs a reboot: not done when run by hand');
-  await setKeys({ hostname: null });
 });
 
 const caseFile = JSON.parse(readFileSync(join(NETWORK_FIXTURES, 'cases.json'), 'utf8')) as Record<string, Record<string, unknown>>;
@@ -367,7 +367,6 @@ test('run-operator-script: a script that only mentions prepare-image is ordinary
   const { outcome } = await run(guest, [runOperatorScriptWindows], 'boot');
   assert.is(outcome('run-operator-script')?.detail, 'operator-script exited 0');
   assert.not.match(guest.calls().join('\n'), 'shutdown.exe');
-  await setKeys({ 'operator-script': null });
 });
 
 test('run-operator-script: any other operator-script runs before the user-script, and nothing powers off', async () => {
@@ -378,7 +377,6 @@ test('run-operator-script: any other operator-script runs before the user-script
   // Each script first waits for a default route (at once, here).
   const route = `${PS} -EncodedCommand <query: default route>`;
   assert.equal(guest.calls(), [route, `${PS} -File /C/smartdc/operator-script.ps1`, route, `${PS} -File /C/smartdc/user-script.ps1`]);
-  await setKeys({ 'operator-script': null, 'user-script': null, 'prepare-image:state': null, 'prepare-image:error': null });
 });
 
 test('boot: every action in order over one metadata fetch, the state file, the password once, the user-script every boot', async () => {
@@ -413,6 +411,7 @@ test('boot: every action in order over one metadata fetch, the state file, the p
 });
 
 test('boot --dry-run: nothing changes; the plan shows the scripts and commands, never a secret', async () => {
+  await setKeys({ administrator_pw: PASSWORD, 'user-script': 'Write-Output hi', 'user-data': 'data' });
   const guest = windowsGuest();
   guest.answer('network adapters', [{ ...ADAPTER, dhcp4: true, addresses: [], routes: [] }]);
   guest.answer('computer name', { active: 'WIN-5T0ADSQ', pending: 'WIN-5T0ADSQ' });
@@ -427,7 +426,6 @@ test('boot --dry-run: nothing changes; the plan shows the scripts and commands, 
   assert.is(outcome('run-user-script')?.result, 'skipped', 'after the planned reboot');
   assert.is(outcome('get-user-data')?.result, 'skipped', 'after the planned reboot');
   assert.not.ok(printed.includes('s&s!'));
-  await setKeys({ administrator_pw: null, 'user-script': null, 'user-data': null });
 });
 
 test('a silent host: the boot run ends within its budget, and what needs metadata reports it', async () => {

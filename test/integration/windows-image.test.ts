@@ -16,12 +16,11 @@ import { repoRoot } from '../support/run-tool';
 import { skipTest } from '../support/skip';
 import { treeListing } from '../support/tree';
 import { makeStubs, type Stubs } from '../support/stubs';
-import { WindowsGuest } from '../support/windows-guest';
+import { PS, WindowsGuest } from '../support/windows-guest';
 
 const scratch = mkdtempSync(join(tmpdir(), 'windows-image-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const PS = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass';
 const READY = { task: true, oldTasks: [], rebootPending: false, imageState: 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE' };
 const ANSWER = answerFiles()['windows/sysprep/unattend.xml'];
 const OWN_STATE = ['C:\\smartdc\\state\\state.json', 'C:\\smartdc\\logs\\sdc-guest.log', 'C:\\smartdc\\scripts\\configure-network.ps1', 'C:\\smartdc\\user-script.ps1', 'C:\\smartdc\\operator-script.ps1', 'C:\\smartdc\\user-data', 'C:\\smartdc\\tmp\\JoyentTask.xml', 'C:\\smartdc\\prepare-image.ps1'];

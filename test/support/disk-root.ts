@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeStubs } from './stubs';
 
 /**
  * A prefix root that looks like a guest with a root disk and a data disk: /sys/block entries,
@@ -52,29 +53,18 @@ export interface GuestRoot {
   stubs: string;
   /** PATH with the stubs first. */
   path: string;
-  /** Lines the stubs recorded: `mount -t ext4 ...`. */
-  recorded(): string[];
+  /** The calls of the stubs, in order: `mount -t ext4 ...`. */
+  calls(): string[];
 }
 
 /** A guest root with vda as the root disk; the caller adds the data disk. */
 export function guestRoot(dir: string, extraMounts = ''): GuestRoot {
   const root = join(dir, 'root');
   const stubs = join(dir, 'stubs');
-  const record = join(dir, 'recorded.log');
   for (const d of ['proc/self', 'dev', 'etc', 'sys/block']) mkdirSync(join(root, d), { recursive: true });
-  mkdirSync(stubs, { recursive: true });
   writeFileSync(join(root, 'proc/self/mountinfo'), mountinfoLine(22, '0:21', '/proc', 'proc', 'proc') + mountinfoLine(27, '254:0', '/', 'ext4', '/dev/vda') + extraMounts);
   writeFileSync(join(root, 'proc/swaps'), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
   writeFileSync(join(root, 'etc/fstab'), '# <file system> <mount point> <type> <options> <dump> <pass>\n/dev/vda / ext4 errors=remount-ro 0 1\n');
-  writeFileSync(record, '');
-  for (const name of ['mount', 'udevadm']) {
-    writeFileSync(join(stubs, name), `#!/bin/sh\necho "${name} $*" >> '${record}'\n`);
-    chmodSync(join(stubs, name), 0o755);
-  }
-  return {
-    root,
-    stubs,
-    path: `${stubs}:${process.env.PATH}`,
-    recorded: () => readFileSync(record, 'utf8').split('\n').filter((l) => l !== ''),
-  };
+  const recording = makeStubs({ mount: 0, udevadm: 0 }, stubs);
+  return { root, stubs, path: `${stubs}:${process.env.PATH}`, calls: () => recording.calls() };
 }

@@ -82,6 +82,11 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
+/** How many bytes a process has read so far, from files and sockets alike (Linux /proc: rchar). */
+export function bytesRead(pid: number): number {
+  return Number(/^rchar:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
+
 /** A client connection that collects everything it receives (latin1, one char per byte). */
 export class Client {
   received = '';

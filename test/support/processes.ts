@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { withTimeLimit } from '../../lib/time-limit';
 
 /** What `startUntil` keeps of a helper's stderr; the rest is only counted. */
 const STDERR_KEPT = 1024 * 1024;
@@ -51,17 +52,25 @@ export function startUntil(
   });
 }
 
-/** Stops `child`: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+/** How long a process may take to go after SIGKILL (it may be stuck in the kernel, in D state). */
+const KILLED_EXIT_MS = 10_000;
+
+/**
+ * Stops `child`: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited, and rejects
+ * when it has not exited `KILLED_EXIT_MS` after the SIGKILL.
+ */
 export function stop(child: ChildProcess | undefined, graceMs = 3000): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<void>((resolve) => {
+    timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+  const limitMs = graceMs + KILLED_EXIT_MS;
+  return withTimeLimit(exited, limitMs, () => {
+    throw new Error(`process ${child.pid} (${child.spawnfile}) did not exit within ${limitMs} ms of SIGTERM (SIGKILL after ${graceMs} ms)`);
+  }).finally(() => clearTimeout(timer));
 }
 
 /** A socat pty at `device` bridged to a unix socket, as QEMU bridges a guest serial port. */

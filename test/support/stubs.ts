@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-interface StubBehaviour {
+export interface StubBehaviour {
   /** Exit status (default 0). */
   exit?: number;
   /** Printed on stdout. */

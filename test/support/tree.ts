@@ -2,6 +2,16 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
+/** True when something, even a dangling link, is at `path`. */
+export function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface ListingOptions {
   /** Paths under the folder to leave out, with or without a leading `/`; a folder left out goes whole. */
   exclude?: readonly string[];

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeStubs, type Stubs } from './stubs';
 
+/** How the guest runs every PowerShell script and query: the start of their golden command lines. */
+export const PS = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass';
+
 /**
  * A Windows guest for tests on Linux: a prefix root (`C:\` is `<root>/C`, `\\.\PhysicalDrive1` is
  * `<root>/dev/PhysicalDrive1`) and recording stubs of the Windows commands first on PATH. The

@@ -23,6 +23,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'guest-actions-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const root = (extra: Record<string, string> = {}) => makeGuestRoot({ ...DEBIAN_GUEST, ...extra }, scratch);
+
+/** The pids (one a line, or '') of processes whose command line has `pattern`; pgrep at most 10 s. */
+function pgrep(pattern: string): string {
+  const r = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8', timeout: 10_000 });
+  // 0: some found, 1: none; anything else (a timeout too) is no answer.
+  if (r.status !== 0 && r.status !== 1) throw new Error(`pgrep failed (${r.error?.message ?? r.signal ?? r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
 const read = (r: string, path: string) => readFileSync(join(r, path), 'utf8');
 const mode = (r: string, path: string) => statSync(join(r, path)).mode & 0o7777;
 const PASSWORD = `p%a^s&s!"'w o\\rd é`;
@@ -100,7 +108,7 @@ test('hostid: 4 bytes that the real hostid command reads back as the UUID prefix
   // glibc's gethostid() reads /etc/hostid: show it the root's /etc in a private mount namespace
   // (nothing is created or changed on the host's /etc).
   if (process.getuid?.() !== 0) return skipTest('the real hostid check needs root, for unshare --mount');
-  const real = spawnSync('unshare', ['--mount', 'sh', '-c', `mount --bind '${r}/etc' /etc && hostid`], { encoding: 'utf8' });
+  const real = spawnSync('unshare', ['--mount', 'sh', '-c', `mount --bind '${r}/etc' /etc && hostid`], { encoding: 'utf8', timeout: 30_000 });
   assert.is(real.stdout.trim(), 'b2a1f3c4', real.stderr);
 });
 
@@ -174,7 +182,7 @@ test('scripts: one that runs too long is killed at its limit, with its children'
   const out = await runUserScript.run(testContext(r, { 'user-script': `#!/bin/sh\nsleep ${nap} &\nsleep ${nap}\n` }), { '--user-script-timeout': '1' });
   assert.equal(out, { result: 'failed', detail: 'user-script killed after 1 s (time limit)' });
   assert.ok(Date.now() - started < 10_000);
-  const left = spawnSync('pgrep', ['-f', `sleep ${nap}`], { encoding: 'utf8' }).stdout.trim();
+  const left = pgrep(`sleep ${nap}`);
   assert.is(left, '', `children left: ${left}`);
 });
 
@@ -183,7 +191,7 @@ test('scripts: one that leaves a process in the background is done when it exits
   const nap = `40.${process.pid}`;
   const out = await runUserScript.run(testContext(r, { 'user-script': `#!/bin/sh\nsleep ${nap} &\necho started\nexit 0\n` }), { '--user-script-timeout': '20' });
   assert.equal(out, { result: 'ok', detail: 'user-script exited 0' });
-  const alive = spawnSync('pgrep', ['-f', `sleep ${nap}`], { encoding: 'utf8' }).stdout.trim();
+  const alive = pgrep(`sleep ${nap}`);
   assert.ok(alive !== '', 'the background process was not killed');
   for (const pid of alive.split('\n')) process.kill(Number(pid), 'SIGKILL');
 });

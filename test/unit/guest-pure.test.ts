@@ -23,7 +23,10 @@ function diffU(before: string | null, after: string): string {
   const b = join(scratch, 'b');
   writeFileSync(a, before ?? '');
   writeFileSync(b, after);
-  const out = spawnSync('diff', ['-u', a, b], { encoding: 'utf8' }).stdout;
+  const r = spawnSync('diff', ['-u', a, b], { encoding: 'utf8', timeout: 10_000 });
+  // 0: the same, 1: they differ; anything else (a timeout too) is no answer.
+  if (r.status !== 0 && r.status !== 1) throw new Error(`diff -u failed (${r.error?.message ?? r.signal ?? r.status}): ${r.stderr}`);
+  const out = r.stdout;
   // Our header names the guest path; diff -u names the files and times.
   return out.split('\n').slice(2).join('\n');
 }
