@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const sessionsPerBoot = sessionsIn(wire) - sessionsBefore;
     // The scripts the boot ran stay where it wrote them: a copy of that root outlives the next fresh one.
     const replayRoot = join(work, 'replay-root');
-    if (spawnSync('cp', ['-a', guest, replayRoot]).status !== 0) throw new Error('could not copy the booted root');
+    if (spawnSync('cp', ['-a', guest, replayRoot], { timeout: 60_000 }).status !== 0) throw new Error('could not copy the booted root');
     const commandLines = [...once.stderr.matchAll(/: run: (.*)$/gm)].map((m) => m[1].split(guest).join(replayRoot));
     const replay = join(work, 'replay.sh');
     writeFileSync(replay, replayScript(`: > '${calls}'`, `'${mdataGet}' user-data`, commandLines));

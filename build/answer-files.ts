@@ -217,11 +217,19 @@ function autounattend(version: WindowsVersion, firmware: Firmware): string {
   );
 }
 
+const SYSPREP_ANSWER_FILE = 'windows/sysprep/unattend.xml';
+const autounattendPath = (version: WindowsVersion, firmware: Firmware) => `windows/sysprep/autounattend/${version.name}-${firmware}/Autounattend.xml`;
+
+/** The path of every answer file, in the order of `answerFiles()`, without making them (build/layout.ts). */
+export function answerFilePaths(): string[] {
+  return [SYSPREP_ANSWER_FILE, ...VERSIONS.flatMap((version) => FIRMWARES.map((firmware) => autounattendPath(version, firmware)))];
+}
+
 /** Every answer file, by its path in the repository (and in the archives). */
 export function answerFiles(): Record<string, string> {
-  const files: Record<string, string> = { 'windows/sysprep/unattend.xml': sysprepAnswerFile() };
+  const files: Record<string, string> = { [SYSPREP_ANSWER_FILE]: sysprepAnswerFile() };
   for (const version of VERSIONS) {
-    for (const firmware of FIRMWARES) files[`windows/sysprep/autounattend/${version.name}-${firmware}/Autounattend.xml`] = autounattend(version, firmware);
+    for (const firmware of FIRMWARES) files[autounattendPath(version, firmware)] = autounattend(version, firmware);
   }
   return files;
 }

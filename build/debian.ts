@@ -62,6 +62,10 @@ async function fetchAndExtract(fields: Record<string, string>, log: (line: strin
   const id = `${name}_${version.replace(/:/g, '%3a')}_amd64`;
   const deb = join(CACHE, `${id}.deb`);
   const dir = join(CACHE, id);
+  // The extracted folder is all a build uses. It is published whole, and only from a .deb that
+  // matched apt's index at the time; Debian never reuses a version number for other bytes. So the
+  // .deb is hashed only when the folder is to be made.
+  if (existsSync(dir)) return { name, version, source, dir };
   mkdirSync(CACHE, { recursive: true });
   if (!existsSync(deb) || (await hashFile(deb)) !== fields.SHA256) {
     log(`apt-get download ${name}=${version}`);
@@ -76,9 +80,8 @@ async function fetchAndExtract(fields: Record<string, string>, log: (line: strin
     } finally {
       rmSync(download, { recursive: true, force: true });
     }
-    rmSync(dir, { recursive: true, force: true });
   }
   // Another build may extract the same package at the same time: either folder is whole.
-  if (!existsSync(dir)) await publishFolder(dir, async (temp) => void run('dpkg-deb', ['-x', deb, temp]), { durable: false });
+  await publishFolder(dir, async (temp) => void run('dpkg-deb', ['-x', deb, temp]), { durable: false });
   return { name, version, source, dir };
 }

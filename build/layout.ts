@@ -10,7 +10,7 @@
  * - `generated`: made by the packer: the VirtIO drivers folder (build/drivers.ts), or SHA256SUMS
  *   with the sha256 of every stored file.
  */
-import { LOADER, REQUIREMENTS } from '../lib/install/runtime';
+import { LOADER, REQUIREMENTS } from '../lib/platform/runtime-names';
 
 export type LayoutEntry =
   | { path: string; built: string; mode: number }
@@ -19,7 +19,7 @@ export type LayoutEntry =
   | { path: string; hardlink: string }
   | { path: string; generated: 'drivers' | 'sha256sums' };
 
-import { answerFiles } from './answer-files';
+import { answerFilePaths } from './answer-files';
 
 /** The names the multi-call binaries answer to; build/sea.ts makes the same links in dist/. */
 export const LINUX_TOOLS = ['mdata-get', 'mdata-put', 'mdata-list', 'mdata-delete', 'mdata-server'];
@@ -27,7 +27,7 @@ export const WINDOWS_MAIN = 'mdata-get.exe';
 export const WINDOWS_TOOL_NAMES = ['mdata-put.exe', 'mdata-list.exe', 'mdata-delete.exe', 'sdc-guest.exe'];
 
 /** The Windows installer and image preparation, from the repository's windows/ folder to the same paths. */
-export const WINDOWS_FILES = ['windows/install.bat', 'windows/install.ps1', 'windows/SetupComplete.cmd', 'windows/sysprep/sysprep.bat', ...Object.keys(answerFiles())];
+export const WINDOWS_FILES = ['windows/install.bat', 'windows/install.ps1', 'windows/SetupComplete.cmd', 'windows/sysprep/sysprep.bat', ...answerFilePaths()];
 
 /**
  * The private glibc runtime (build/runtime.ts makes it in dist/linux-x64-runtime/runtime/ and

@@ -8,7 +8,8 @@ import { basename, join, relative } from 'node:path';
 import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
 import { resolveInRoot } from '../lib/guest/files';
-import { describeUnmet, filesUnder, LOADER, REQUIREMENTS, unmetNeed, type Requirements } from '../lib/install/runtime';
+import { describeUnmet, filesUnder, unmetNeed, type Requirements } from '../lib/install/runtime';
+import { LOADER, REQUIREMENTS } from '../lib/platform/runtime-names';
 import { BOUNDED, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   if (unmet) throw new Error(`the private runtime cannot run the executable: ${describeUnmet(unmet)}`);
 
   rmSync(out, { recursive: true, force: true });
-  await publishFolder(out, async (temp) => {
+  const published = await publishFolder(out, async (temp) => {
     const runtime = join(temp, 'runtime');
     mkdirSync(join(runtime, 'licenses'), { recursive: true });
     copyFileSync(join(root, LAUNCHER), join(temp, 'sdc-guest'));
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
     symlinkSync(join('..', '..', 'linux-x64', 'sdc-guest'), join(runtime, 'sdc-guest'));
     writeFileSync(join(temp, SOURCE_STAMP), `${stamp}\n`);
   }, { durable: false });
+  if (!published) log(`${relative(root, out)}: another build published it first; that one is kept`);
   const size = libraries.reduce((sum, l) => sum + lstatSync(join(out, 'runtime', l.soname)).size, 0);
   log(`${relative(root, out)}: launcher and ${libraries.length} libraries (${(size / 1e6).toFixed(1)} MB): ${sonames.join(' ')}`);
 }

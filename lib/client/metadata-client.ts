@@ -138,11 +138,6 @@ export class MetadataClient {
     }
   }
 
-  /** Runs one operation; resets and resends on a timeout or a lost connection. */
-  async request(op: Operation): Promise<Reply> {
-    return (await this.requestAll([op]))[0];
-  }
-
   /**
    * Runs the operations, each answered by its own reply, filled into `replies` as they come: when
    * it throws (the budget ran out), the replies it got are still there. On a V2 host they go out

@@ -135,6 +135,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
  * Publish a new folder at `path`: `produce` fills a temp folder beside it, which is renamed into
  * place whole. Returns false, and drops the temp folder, when a folder is already at `path` (made
  * meanwhile by a concurrent run: folders published this way are named by what they hold).
+ * POSIX only (the Linux build is its one caller): it knows "already there" by rename(2)'s
+ * ENOTEMPTY or EEXIST, where Windows says EPERM, which it also says for other reasons.
  */
 export async function publishFolder(path: string, produce: (tempPath: string) => Promise<void>, options: Pick<ReplaceOptions, 'durable' | 'warn'> = {}): Promise<boolean> {
   const temp = tempPathFor(path);

@@ -15,11 +15,9 @@ import { basename, dirname, join, posix } from 'node:path';
 import { resolveInRoot } from '../guest/files';
 import { SDC_GUEST } from './boot-hook';
 import { ElfError, readElfDynamic, type ElfDynamic } from './elf';
+import { LOADER, REQUIREMENTS } from '../platform/runtime-names';
 
-/** The private loader's name; the launcher starts `runtime/<LOADER>`. */
-export const LOADER = 'ld-linux-x86-64.so.2';
-/** In the runtime folder: what the executable and its addons need, written by the build. */
-export const REQUIREMENTS = 'requirements.json';
+export { LOADER, REQUIREMENTS };
 /** Where the launcher and the private runtime are installed when the guest needs them. */
 export const PRIVATE_RUNTIME_HOME = '/usr/lib/sdc-guest';
 

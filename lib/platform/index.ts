@@ -46,18 +46,36 @@ function unique(dirs: Array<string | undefined>): string[] {
 /** node:os, loaded only when an addon is extracted: most runs never need it. */
 const os = (): typeof import('node:os') => require('node:os');
 
-/**
- * Random bytes from /dev/urandom, as mdata-client reads them: node:crypto would cost the tools
- * start-up time.
- */
-function urandom(count: number): Buffer {
+/** Bytes read from /dev/urandom at a time; calls take slices until they are used up. */
+const RANDOM_POOL_SIZE = 4096;
+let randomPool: Buffer = Buffer.alloc(0);
+let randomPoolUsed = 0;
+
+function readUrandom(count: number): Buffer {
   const bytes = Buffer.alloc(count);
   const fd = openSync('/dev/urandom', 'r');
   try {
-    readSync(fd, bytes);
+    for (let done = 0; done < count; ) done += readSync(fd, bytes, done, count - done, null);
   } finally {
     closeSync(fd);
   }
+  return bytes;
+}
+
+/**
+ * Random bytes from /dev/urandom, as mdata-client reads them: node:crypto would cost the tools
+ * start-up time. A request id or temp name takes a few bytes, so they come from a pool that is
+ * read once and refilled when used up; each slice is handed out once, as a copy of its own.
+ */
+function urandom(count: number): Buffer {
+  if (count > RANDOM_POOL_SIZE) return readUrandom(count);
+  if (randomPoolUsed + count > randomPool.length) {
+    randomPool = readUrandom(RANDOM_POOL_SIZE);
+    randomPoolUsed = 0;
+  }
+  const bytes = Buffer.from(randomPool.subarray(randomPoolUsed, randomPoolUsed + count));
+  randomPool.fill(0, randomPoolUsed, randomPoolUsed + count);
+  randomPoolUsed += count;
   return bytes;
 }
 

@@ -55,18 +55,18 @@ async function removeStaleSocket(path: string): Promise<void> {
  */
 export async function listenOnSocket(path: string, store: MetadataStore, options: ServerOptions, label?: string): Promise<Service> {
   await removeStaleSocket(path);
+  // Open connections, to end them at shutdown.
   const connections = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true, highWaterMark: SOCKET_HIGH_WATER }, (socket) => {
-    if (connections.size >= options.maxConnections) {
-      options.log(`${label ?? path}: connection refused: ${connections.size} connections open (--max-connections)`);
-      socket.destroy();
-      return;
-    }
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     const name = `${label ? `${label} ` : ''}connection ${++connectionCount}`;
     new Session(socket, store, options, new ConnectionLog(options.log, name));
   });
+  // Past the limit, Node closes a new connection before it becomes a socket, and says so with 'drop'.
+  // Each listener is its own server (one per zone), so the limit is per zone; it is at least 1.
+  server.maxConnections = options.maxConnections;
+  server.on('drop', () => options.log(`${label ?? path}: connection refused: ${options.maxConnections} connections open (--max-connections)`));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {

@@ -68,9 +68,9 @@ for (const [dialect, version] of DIALECTS) {
       const { c } = client({ dialect, staleBeforeReset: stale });
       await c.start();
       assert.is(c.protocolVersion, version);
-      assert.equal(await c.request({ code: 'GET', key: 'plain' }), { kind: 'success', value: Buffer.from('value') });
-      assert.equal(await c.request({ code: 'GET', key: 'script' }), { kind: 'success', value: Buffer.from('#!/bin/sh\n.dot\n') });
-      assert.equal(await c.request({ code: 'GET', key: 'nosuch' }), { kind: 'notfound' });
+      assert.equal(await c.requestAll([{ code: 'GET', key: 'plain' }]), [{ kind: 'success', value: Buffer.from('value') }]);
+      assert.equal(await c.requestAll([{ code: 'GET', key: 'script' }]), [{ kind: 'success', value: Buffer.from('#!/bin/sh\n.dot\n') }]);
+      assert.equal(await c.requestAll([{ code: 'GET', key: 'nosuch' }]), [{ kind: 'notfound' }]);
       await c.close();
     });
   }
@@ -145,10 +145,10 @@ test('V1 hosts: KEYS works; PUT and DELETE are unsupported without a request', a
   for (const dialect of ['FAILURE', 'invalid command'] as const) {
     const { c, host } = client({ dialect });
     await c.start();
-    assert.equal(await c.request({ code: 'KEYS' }), { kind: 'success', value: Buffer.from('plain\nscript') });
+    assert.equal(await c.requestAll([{ code: 'KEYS' }]), [{ kind: 'success', value: Buffer.from('plain\nscript') }]);
     const linesBefore = host.lines;
-    assert.equal(await c.request({ code: 'PUT', key: 'k', value: Buffer.from('v') }), { kind: 'unsupported' });
-    assert.equal(await c.request({ code: 'DELETE', key: 'k' }), { kind: 'unsupported' });
+    assert.equal(await c.requestAll([{ code: 'PUT', key: 'k', value: Buffer.from('v') }]), [{ kind: 'unsupported' }]);
+    assert.equal(await c.requestAll([{ code: 'DELETE', key: 'k' }]), [{ kind: 'unsupported' }]);
     assert.is(host.lines, linesBefore);
     await c.close();
   }
@@ -161,7 +161,7 @@ test('a V1 GET answered `invalid command` is unsupported; answered FAILURE, a fa
   ] as const) {
     const { c } = client({ dialect: 'FAILURE', v1GetAnswer: answer });
     await c.start();
-    assert.equal(await c.request({ code: 'GET', key: 'plain' }), expected);
+    assert.equal(await c.requestAll([{ code: 'GET', key: 'plain' }]), [expected]);
     await c.close();
   }
 });
