@@ -10,7 +10,7 @@
  * - `generated`: made by the packer: the VirtIO drivers folder (build/drivers.ts), or SHA256SUMS
  *   with the sha256 of every stored file.
  */
-import { LOADER, REQUIREMENTS } from '../lib/platform/runtime-names';
+import { LOADER, REQUIREMENTS } from '../lib/install/runtime-names';
 
 export type LayoutEntry =
   | { path: string; built: string; mode: number }

@@ -9,7 +9,7 @@ import { publishFolder } from '../lib/fs/atomic-write';
 import { readElfDynamic, type ElfDynamic } from '../lib/install/elf';
 import { resolveInRoot } from '../lib/guest/files';
 import { describeUnmet, filesUnder, unmetNeed, type Requirements } from '../lib/install/runtime';
-import { LOADER, REQUIREMENTS } from '../lib/platform/runtime-names';
+import { LOADER, REQUIREMENTS } from '../lib/install/runtime-names';
 import { BOUNDED, root, SEA_ASSET_SOURCES, SOURCE_STAMP, sourceHash, stepLogger } from './common';
 import { debianPackages, type DebianPackage } from './debian';
 import { RUNTIME_FILES, RUNTIME_LIBRARIES } from './layout';

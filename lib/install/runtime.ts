@@ -15,9 +15,8 @@ import { basename, dirname, join, posix } from 'node:path';
 import { resolveInRoot } from '../guest/files';
 import { SDC_GUEST } from './boot-hook';
 import { ElfError, readElfDynamic, type ElfDynamic } from './elf';
-import { LOADER, REQUIREMENTS } from '../platform/runtime-names';
+import { LOADER, REQUIREMENTS } from './runtime-names';
 
-export { LOADER, REQUIREMENTS };
 /** Where the launcher and the private runtime are installed when the guest needs them. */
 export const PRIVATE_RUNTIME_HOME = '/usr/lib/sdc-guest';
 

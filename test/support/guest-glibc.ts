@@ -1,7 +1,7 @@
 import { cpSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_LIBRARIES } from '../../build/layout';
-import { LOADER } from '../../lib/install/runtime';
+import { LOADER } from '../../lib/install/runtime-names';
 import { assertFreshBuild, repoRoot } from './run-tool';
 
 /**
